@@ -1,0 +1,96 @@
+"""The ``crisishub`` command: start the hub, replay events, plan."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crisishub.settings")
+    import django
+
+    django.setup()
+
+
+def _use_temporary_database() -> None:
+    """Point Django at a new SQLite file, so a replay never touches live data."""
+    import atexit
+    import shutil
+    import tempfile
+
+    directory = tempfile.mkdtemp(prefix="crisishub-replay-")
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
+    os.environ["DATABASE_URL"] = f"sqlite:///{directory}/replay.sqlite3"
+    os.environ.setdefault("CRISISHUB_DATA_DIR", directory)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "plan":
+        # Planning needs no Django, so it starts without a database.
+        from crisishub.planning.cli import main as plan_main
+
+        return plan_main(argv[1:])
+    if argv and argv[0] == "manage":
+        _setup_django()
+        from django.core.management import execute_from_command_line
+
+        execute_from_command_line(["crisishub manage", *argv[1:]])
+        return 0
+
+    parser = argparse.ArgumentParser(
+        prog="crisishub",
+        description="Crisis call center hub: intake, triage, dispatch, planning.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    serve = commands.add_parser(
+        "serve", help="Migrate the database, load the data pack and start the hub."
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="Address to listen on.")
+    serve.add_argument("--port", type=int, default=8000, help="TCP port to listen on.")
+    serve.add_argument(
+        "--no-demo", action="store_true", help="Do not create demo staff and teams."
+    )
+    commands.add_parser(
+        "setup", help="Migrate the database and load the data pack, then exit."
+    )
+    replay = commands.add_parser(
+        "replay", help="Replay crisis events through the hub in simulated time."
+    )
+    from crisishub.replay.cli import add_arguments as add_replay_arguments
+
+    add_replay_arguments(replay)
+    commands.add_parser("plan", help="Planning tools; see 'crisishub plan --help'.")
+    commands.add_parser("manage", help="Run a Django management command.")
+
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+
+    if args.command == "replay" and not args.database:
+        _use_temporary_database()
+    elif args.command == "replay":
+        os.environ["DATABASE_URL"] = args.database
+    _setup_django()
+    if args.command == "serve":
+        from crisishub.core.setup import run_server
+
+        return run_server(host=args.host, port=args.port, demo=not args.no_demo)
+    if args.command == "setup":
+        from crisishub.core.setup import prepare_database
+
+        prepare_database(demo=True)
+        return 0
+    if args.command == "replay":
+        from crisishub.replay.cli import run as run_replay
+
+        return run_replay(args)
+    parser.error(f"unknown command {args.command!r}")
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

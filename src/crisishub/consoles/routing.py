@@ -1,0 +1,3 @@
+"""WebSocket routes for the live consoles."""
+
+websocket_urlpatterns: list = []

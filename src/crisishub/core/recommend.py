@@ -1,0 +1,139 @@
+"""Rank available teams for an incident.
+
+Ranking is by estimated arrival first; a team without the person's
+language and a team already busy this shift are pushed back by penalties
+expressed in minutes, so every reason reads as a time trade-off. The
+weights are program policy, not measurements: change them in settings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+
+from crisishub.rules.travel import StraightLineTravelModel
+
+# Minutes added to a team's ETA when it has no member who speaks the
+# person's language (an interpreter line will be needed).
+LANGUAGE_MISMATCH_PENALTY_MINUTES = 15.0
+# Minutes added per response the team has already worked this shift, to
+# spread the workload.
+WORKLOAD_PENALTY_MINUTES = 2.0
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    team_id: int
+    team_name: str
+    eta_minutes: float
+    score: float
+    language_match: bool
+    workload: int
+    reasons: tuple[str, ...]
+
+
+@dataclass
+class TeamSnapshot:
+    """Columnar view of the fleet, rebuilt from the database when it changes."""
+
+    ids: np.ndarray
+    names: list[str]
+    positions: np.ndarray  # (n, 2) latitude, longitude
+    available: np.ndarray  # bool
+    languages: list[frozenset[str]]
+    workload: np.ndarray  # responses this shift
+    _language_masks: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @classmethod
+    def from_rows(
+        cls,
+        rows: Sequence[tuple[int, str, float, float, bool, Sequence[str], int]],
+    ) -> "TeamSnapshot":
+        ids = np.array([r[0] for r in rows], dtype=np.int64)
+        positions = np.array([[r[2], r[3]] for r in rows], dtype=float).reshape(-1, 2)
+        return cls(
+            ids=ids,
+            names=[r[1] for r in rows],
+            positions=positions,
+            available=np.array([r[4] for r in rows], dtype=bool),
+            languages=[frozenset(r[5]) for r in rows],
+            workload=np.array([r[6] for r in rows], dtype=float),
+        )
+
+    def speaks(self, language: str) -> np.ndarray:
+        mask = self._language_masks.get(language)
+        if mask is None:
+            mask = np.array([language in langs for langs in self.languages], dtype=bool)
+            self._language_masks[language] = mask
+        return mask
+
+
+def recommend(
+    snapshot: TeamSnapshot,
+    latitude: float,
+    longitude: float,
+    language: str,
+    *,
+    limit: int = 3,
+    travel_model=None,
+    language_penalty: float = LANGUAGE_MISMATCH_PENALTY_MINUTES,
+    workload_penalty: float = WORKLOAD_PENALTY_MINUTES,
+) -> list[Recommendation]:
+    """Return up to ``limit`` available teams, best first, with reasons."""
+    candidates = np.flatnonzero(snapshot.available)
+    if candidates.size == 0:
+        return []
+    model = travel_model or _default_model()
+    eta = model.minutes_many(snapshot.positions[candidates], np.array([latitude, longitude]))
+    speaks = snapshot.speaks(language)[candidates]
+    workload = snapshot.workload[candidates]
+    score = eta + np.where(speaks, 0.0, language_penalty) + workload * workload_penalty
+
+    k = min(limit, candidates.size)
+    if k < candidates.size:
+        top = np.argpartition(score, k - 1)[:k]
+    else:
+        top = np.arange(candidates.size)
+    top = top[np.lexsort((snapshot.ids[candidates[top]], score[top]))]
+
+    results = []
+    for position in top:
+        index = int(candidates[position])
+        results.append(
+            Recommendation(
+                team_id=int(snapshot.ids[index]),
+                team_name=snapshot.names[index],
+                eta_minutes=round(float(eta[position]), 1),
+                score=round(float(score[position]), 2),
+                language_match=bool(speaks[position]),
+                workload=int(workload[position]),
+                reasons=_reasons(float(eta[position]), bool(speaks[position]), language, int(workload[position])),
+            )
+        )
+    return results
+
+
+def _reasons(eta: float, speaks: bool, language: str, workload: int) -> tuple[str, ...]:
+    reasons = [f"Estimated arrival {eta:.0f} min (straight-line estimate)"]
+    if speaks:
+        reasons.append(f"A member speaks the person's language ({language})")
+    else:
+        reasons.append(f"No member speaks {language}: an interpreter is needed")
+    reasons.append("Counselor and peer on board")
+    if workload:
+        reasons.append(f"{workload} response(s) already this shift")
+    return tuple(reasons)
+
+
+_model = None
+
+
+def _default_model():
+    global _model
+    if _model is None:
+        from django.conf import settings
+
+        _model = StraightLineTravelModel(**getattr(settings, "TRAVEL_MODEL", {}))
+    return _model

@@ -1,0 +1,490 @@
+"""Mobile response: incidents, assignment, the timeline and close-out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from crisishub.core import events
+from crisishub.core.errors import Conflict, InvalidInput, NotFound
+from crisishub.core.models import (
+    Assignment, Contact, Disposition, Facility, Incident, IncidentEvent,
+    IncidentStatus, LawEnforcement, NoTeamReason, Path, Team, TeamStatus,
+    TriageDecision,
+)
+from crisishub.core.recommend import Recommendation, TeamSnapshot, recommend
+
+logger = logging.getLogger(__name__)
+
+# Field statuses in the order a response moves through them. A team may
+# skip forward (transport is optional) but never go back.
+FIELD_SEQUENCE = [
+    IncidentStatus.ASSIGNED,
+    IncidentStatus.EN_ROUTE,
+    IncidentStatus.ON_SCENE,
+    IncidentStatus.TRANSPORTING,
+    IncidentStatus.AT_DESTINATION,
+    IncidentStatus.CLEARED,
+]
+TEAM_STATUS_FOR = {
+    IncidentStatus.ASSIGNED: TeamStatus.ASSIGNED,
+    IncidentStatus.EN_ROUTE: TeamStatus.EN_ROUTE,
+    IncidentStatus.ON_SCENE: TeamStatus.ON_SCENE,
+    IncidentStatus.TRANSPORTING: TeamStatus.TRANSPORTING,
+    IncidentStatus.AT_DESTINATION: TeamStatus.AT_DESTINATION,
+    IncidentStatus.CLEARED: TeamStatus.AVAILABLE,
+}
+OPEN_STATUSES = (
+    IncidentStatus.PENDING, IncidentStatus.ASSIGNED, IncidentStatus.EN_ROUTE,
+    IncidentStatus.ON_SCENE, IncidentStatus.TRANSPORTING, IncidentStatus.AT_DESTINATION,
+)
+
+
+def _actor_label(actor) -> str:
+    if actor is None:
+        return ""
+    if isinstance(actor, str):
+        return actor
+    return getattr(actor, "username", "")
+
+
+def _actor_user(actor):
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
+def _add_event(incident, kind, *, at, actor=None, team=None, latitude=None, longitude=None, detail=None):
+    return IncidentEvent.objects.create(
+        incident=incident, kind=kind, team=team,
+        actor=_actor_user(actor), actor_label=_actor_label(actor),
+        occurred_at=at, latitude=latitude, longitude=longitude, detail=detail or {},
+    )
+
+
+def incident_payload(incident: Incident) -> dict[str, Any]:
+    return {
+        "id": incident.pk,
+        "number": incident.number,
+        "status": incident.status,
+        "priority": incident.priority,
+        "t0": incident.t0.isoformat(),
+        "area_class": incident.area_class,
+        "standard_minutes": incident.standard_minutes,
+        "language": incident.language,
+        "latitude": incident.latitude,
+        "longitude": incident.longitude,
+        "team_id": incident.team_id,
+        "no_team_reason": incident.no_team_reason,
+    }
+
+
+def _publish(incident: Incident, event_type: str) -> None:
+    groups = [events.DISPATCH_GROUP]
+    if incident.team_id:
+        groups.append(events.team_group(incident.team_id))
+    events.publish_on_commit(event_type, incident_payload(incident), tuple(groups))
+
+
+def do_request_mobile_response(
+    contact: Contact,
+    *,
+    decision: TriageDecision | None = None,
+    priority: int | None = None,
+    safety_notes: str = "",
+    language: str | None = None,
+    actor=None,
+    at: dt.datetime | None = None,
+) -> Incident:
+    """Open a numbered incident; T0 is now, when the need was determined.
+
+    A contact outside the service area still gets an incident, closed at
+    once as "no team sent" with that reason, so the request is counted.
+    """
+    now = at or timezone.now()
+    if decision is not None and decision.final_path != Path.MOBILE_RESPONSE:
+        raise Conflict(
+            f"The triage decision chose {decision.final_path!r}, not a mobile response; "
+            "record an override on the decision first."
+        )
+    priority = priority or (decision.final_priority if decision else None) or 2
+    if priority not in (1, 2, 3):
+        raise InvalidInput.for_field("priority", f"Invalid priority {priority!r}.", "Use 1, 2 or 3.")
+    if not contact.has_location and not contact.location_unknown_reason.strip():
+        raise InvalidInput.for_field(
+            "location", "A mobile response needs a location or a recorded reason it is unknown.",
+            "Set the person's location, or record why it is unknown.",
+        )
+
+    placement = None
+    if contact.has_location:
+        from crisishub.datapack import geo
+
+        placement = geo.locate(contact.latitude, contact.longitude)
+
+    with transaction.atomic():
+        incident = Incident.objects.create(
+            number=f"tmp-{uuid.uuid4().hex[:14]}",
+            contact=contact, triage_decision=decision, priority=priority,
+            t0=now, latitude=contact.latitude, longitude=contact.longitude,
+            location_precision=contact.location_precision,
+            tract_geoid=(placement.tract_geoid or "") if placement else "",
+            area_class=("rural" if placement.rural else "urban") if placement and placement.in_service_area else "",
+            language=language or contact.preferred_language,
+            risk_level=decision.screening.risk_level if decision else "",
+            safety_notes=safety_notes, created_at=now,
+        )
+        incident.number = f"MR{now.year}-{incident.pk:06d}"
+        incident.save(update_fields=["number"])
+        _add_event(incident, IncidentEvent.Kind.REQUESTED, at=now, actor=actor)
+        if placement is not None and not placement.in_service_area:
+            _close_no_team(incident, NoTeamReason.OUTSIDE_SERVICE_AREA, placement.reason or "", now, actor)
+        elif placement is None:
+            _close_no_team(
+                incident, NoTeamReason.LOCATION_UNKNOWN, contact.location_unknown_reason, now, actor
+            )
+        _publish(incident, "incident.created")
+    logger.info("Opened incident %s (priority %s) for contact %s", incident.number, priority, contact.pk)
+    return incident
+
+
+def _close_no_team(incident, reason, detail, at, actor) -> None:
+    incident.status = IncidentStatus.NO_TEAM
+    incident.no_team_reason = reason
+    incident.no_team_detail = detail[:300]
+    incident.save(update_fields=["status", "no_team_reason", "no_team_detail"])
+    _add_event(incident, IncidentEvent.Kind.NO_TEAM, at=at, actor=actor, detail={"reason": reason, "detail": detail})
+
+
+def do_record_no_team(incident_id: int, reason: str, *, detail: str = "", actor=None, at=None) -> Incident:
+    """Close a pending incident with the reason no team was sent."""
+    if reason not in NoTeamReason.values:
+        raise InvalidInput.for_field(
+            "reason", f"Invalid reason {reason!r}.", f"Use one of: {', '.join(NoTeamReason.values)}."
+        )
+    if reason == NoTeamReason.OTHER and not detail.strip():
+        raise InvalidInput.for_field("detail", "Reason 'other' needs a description.", "Say why no team was sent.")
+    now = at or timezone.now()
+    with transaction.atomic():
+        incident = _lock_incident(incident_id)
+        if incident.status != IncidentStatus.PENDING:
+            raise Conflict(f"Incident {incident.number} is {incident.status}, not pending.")
+        _close_no_team(incident, reason, detail, now, actor)
+        _publish(incident, "incident.no_team")
+    return incident
+
+
+def _lock_incident(incident_id: int) -> Incident:
+    try:
+        return Incident.objects.select_for_update().get(pk=incident_id)
+    except Incident.DoesNotExist:
+        raise NotFound(f"Incident {incident_id} not found.") from None
+
+
+def _lock_team(team_id: int) -> Team:
+    try:
+        return Team.objects.select_for_update().get(pk=team_id)
+    except Team.DoesNotExist:
+        raise NotFound(f"Team {team_id} not found.") from None
+
+
+def do_assign_team(incident_id: int, team_id: int, *, actor=None, at: dt.datetime | None = None) -> Assignment:
+    """Assign a team in one transaction with both rows locked.
+
+    Two dispatchers racing for one team, or one team for two incidents,
+    leave exactly one assignment: the loser gets Conflict. The partial
+    unique indexes on Assignment back this up if a lock is ever missed.
+    """
+    now = at or timezone.now()
+    try:
+        with transaction.atomic():
+            incident = _lock_incident(incident_id)
+            team = _lock_team(team_id)
+            if incident.status != IncidentStatus.PENDING:
+                raise Conflict(f"Incident {incident.number} is already {incident.status}.")
+            if not team.is_active or team.status != TeamStatus.AVAILABLE:
+                raise Conflict(f"Team {team.name} is {team.status}, not available.")
+            assignment = Assignment.objects.create(
+                incident=incident, team=team, assigned_at=now, assigned_by=_actor_user(actor)
+            )
+            incident.team = team
+            incident.status = IncidentStatus.ASSIGNED
+            incident.save(update_fields=["team", "status"])
+            team.status = TeamStatus.ASSIGNED
+            team.status_since = now
+            team.save(update_fields=["status", "status_since"])
+            _add_event(incident, IncidentEvent.Kind.ASSIGNED, at=now, actor=actor, team=team)
+            _publish(incident, "incident.assigned")
+            events.publish_on_commit("team.status", _team_payload(team))
+    except IntegrityError:
+        raise Conflict("The team or the incident was assigned by someone else a moment ago.") from None
+    logger.info("Assigned team %s to incident %s", team_id, incident.number)
+    return assignment
+
+
+def _team_payload(team: Team) -> dict[str, Any]:
+    from crisishub.core.services.teams import team_payload
+
+    return team_payload(team)
+
+
+def do_record_status(
+    incident_id: int,
+    status: str,
+    *,
+    actor=None,
+    at: dt.datetime | None = None,
+    latitude: float | None = None,
+    longitude: float | None = None,
+) -> Incident:
+    """Move an assigned incident forward one or more field statuses."""
+    if status not in FIELD_SEQUENCE[1:]:
+        raise InvalidInput.for_field(
+            "status", f"Invalid field status {status!r}.",
+            f"Use one of: {', '.join(str(s) for s in FIELD_SEQUENCE[1:])}.",
+        )
+    now = at or timezone.now()
+    with transaction.atomic():
+        incident = _lock_incident(incident_id)
+        if incident.status not in FIELD_SEQUENCE[:-1]:
+            raise Conflict(f"Incident {incident.number} is {incident.status}; no field status can follow.")
+        if FIELD_SEQUENCE.index(status) <= FIELD_SEQUENCE.index(incident.status):
+            raise Conflict(f"Incident {incident.number} is already {incident.status}; it cannot move to {status}.")
+        if status == IncidentStatus.AT_DESTINATION and incident.status != IncidentStatus.TRANSPORTING:
+            raise Conflict("A team reaches a destination only after transporting.")
+        team = _lock_team(incident.team_id)
+        incident.status = status
+        incident.save(update_fields=["status"])
+        team.status = TEAM_STATUS_FOR[status]
+        team.status_since = now
+        team_fields = ["status", "status_since"]
+        if latitude is not None and longitude is not None:
+            team.last_latitude, team.last_longitude, team.last_position_at = latitude, longitude, now
+            team_fields += ["last_latitude", "last_longitude", "last_position_at"]
+        if status == IncidentStatus.ON_SCENE:
+            team.last_checkin_at = now
+            team_fields.append("last_checkin_at")
+        team.save(update_fields=team_fields)
+        if status == IncidentStatus.CLEARED:
+            Assignment.objects.filter(incident=incident, active=True).update(active=False, ended_at=now)
+        _add_event(incident, status, at=now, actor=actor, team=team, latitude=latitude, longitude=longitude)
+        _publish(incident, "incident.status")
+        events.publish_on_commit("team.status", _team_payload(team))
+    return incident
+
+
+def do_unassign(incident_id: int, *, reason: str, actor=None, at=None) -> Incident:
+    """Take the team off an incident (to reassign it); the incident is pending again."""
+    if not reason.strip():
+        raise InvalidInput.for_field("reason", "Reassignment needs a reason.", "Say why the team is taken off.")
+    now = at or timezone.now()
+    with transaction.atomic():
+        incident = _lock_incident(incident_id)
+        if incident.status not in (IncidentStatus.ASSIGNED, IncidentStatus.EN_ROUTE):
+            raise Conflict(f"Incident {incident.number} is {incident.status}; only an assigned or en-route team can be taken off.")
+        team = _lock_team(incident.team_id)
+        Assignment.objects.filter(incident=incident, active=True).update(active=False, ended_at=now)
+        _add_event(incident, IncidentEvent.Kind.UNASSIGNED, at=now, actor=actor, team=team, detail={"reason": reason})
+        incident.status = IncidentStatus.PENDING
+        incident.team = None
+        incident.save(update_fields=["status", "team"])
+        team.status = TeamStatus.AVAILABLE
+        team.status_since = now
+        team.save(update_fields=["status", "status_since"])
+        _publish(incident, "incident.unassigned")
+        events.publish_on_commit("team.status", _team_payload(team))
+    return incident
+
+
+def do_cancel_incident(incident_id: int, *, reason: str, actor=None, at=None) -> Incident:
+    if not reason.strip():
+        raise InvalidInput.for_field("reason", "Cancelling needs a reason.", "Say why the response is cancelled.")
+    now = at or timezone.now()
+    with transaction.atomic():
+        incident = _lock_incident(incident_id)
+        if incident.status not in (IncidentStatus.PENDING, IncidentStatus.ASSIGNED, IncidentStatus.EN_ROUTE):
+            raise Conflict(f"Incident {incident.number} is {incident.status} and can no longer be cancelled.")
+        team = _lock_team(incident.team_id) if incident.team_id else None
+        Assignment.objects.filter(incident=incident, active=True).update(active=False, ended_at=now)
+        incident.status = IncidentStatus.CANCELLED
+        incident.cancel_reason = reason.strip()[:300]
+        incident.save(update_fields=["status", "cancel_reason"])
+        if team is not None:
+            team.status = TeamStatus.AVAILABLE
+            team.status_since = now
+            team.save(update_fields=["status", "status_since"])
+            events.publish_on_commit("team.status", _team_payload(team))
+        _add_event(incident, IncidentEvent.Kind.CANCELLED, at=now, actor=actor, team=team, detail={"reason": reason})
+        _publish(incident, "incident.cancelled")
+    return incident
+
+
+def do_attach_duplicate(incident_id: int, original_id: int, *, actor=None, at=None) -> Incident:
+    """Mark a pending incident as a second call about an open one."""
+    now = at or timezone.now()
+    with transaction.atomic():
+        incident = _lock_incident(incident_id)
+        original = _lock_incident(original_id)
+        if incident.pk == original.pk:
+            raise InvalidInput.for_field("original_id", "An incident cannot duplicate itself.", "Pick another open incident.")
+        if original.status not in OPEN_STATUSES:
+            raise Conflict(f"Incident {original.number} is {original.status}; attach to an open incident.")
+        if incident.status != IncidentStatus.PENDING:
+            raise Conflict(f"Incident {incident.number} is {incident.status}, not pending.")
+        incident.duplicate_of = original
+        incident.save(update_fields=["duplicate_of"])
+        _close_no_team(incident, NoTeamReason.DUPLICATE, f"duplicate of {original.number}", now, actor)
+        _publish(incident, "incident.duplicate")
+    return incident
+
+
+def do_close_out(
+    incident_id: int,
+    *,
+    disposition: str,
+    law_enforcement: str = LawEnforcement.NONE,
+    law_enforcement_reason: str = "",
+    transport_destination_id: int | None = None,
+    transport_consent: bool | None = None,
+    actor=None,
+) -> Incident:
+    """Record how the response ended, including any police involvement."""
+    if disposition not in Disposition.values:
+        raise InvalidInput.for_field(
+            "disposition", f"Invalid disposition {disposition!r}.", f"Use one of: {', '.join(Disposition.values)}."
+        )
+    if law_enforcement not in LawEnforcement.values:
+        raise InvalidInput.for_field(
+            "law_enforcement", f"Invalid law-enforcement category {law_enforcement!r}.",
+            f"Use one of: {', '.join(LawEnforcement.values)}.",
+        )
+    if law_enforcement != LawEnforcement.NONE and not law_enforcement_reason.strip():
+        raise InvalidInput.for_field(
+            "law_enforcement_reason", "Law-enforcement involvement needs a reason.",
+            "Say why police were involved.",
+        )
+    destination = None
+    if disposition == Disposition.VOLUNTARY_TRANSPORT:
+        if transport_destination_id is None:
+            raise InvalidInput.for_field(
+                "transport_destination", "A voluntary transport needs a destination.",
+                "Pick the destination from the directory.",
+            )
+        if transport_consent is not True:
+            raise InvalidInput.for_field(
+                "transport_consent", "A voluntary transport needs the person's recorded consent.",
+                "Record that the person agreed to be transported.",
+            )
+        destination = Facility.objects.filter(pk=transport_destination_id).first()
+        if destination is None:
+            raise InvalidInput.for_field(
+                "transport_destination", f"Facility {transport_destination_id} not found.",
+                "Pick the destination from the directory.",
+            )
+    with transaction.atomic():
+        incident = _lock_incident(incident_id)
+        if incident.status in (IncidentStatus.PENDING, IncidentStatus.CANCELLED, IncidentStatus.NO_TEAM):
+            raise Conflict(f"Incident {incident.number} is {incident.status}; there was no encounter to close out.")
+        incident.disposition = disposition
+        incident.law_enforcement = law_enforcement
+        incident.law_enforcement_reason = law_enforcement_reason.strip()[:300]
+        incident.transport_destination = destination
+        incident.transport_consent = transport_consent
+        incident.save(update_fields=[
+            "disposition", "law_enforcement", "law_enforcement_reason",
+            "transport_destination", "transport_consent",
+        ])
+    return incident
+
+
+def do_check_in(team_id: int, *, actor=None, at=None, emergency: bool = False) -> Team:
+    """Record a team's on-scene check-in, or raise its emergency alert."""
+    now = at or timezone.now()
+    with transaction.atomic():
+        team = _lock_team(team_id)
+        incident = Incident.objects.filter(team=team, status__in=OPEN_STATUSES).first()
+        if not emergency:
+            team.last_checkin_at = now
+            team.save(update_fields=["last_checkin_at"])
+        if incident is not None:
+            kind = IncidentEvent.Kind.EMERGENCY if emergency else IncidentEvent.Kind.CHECK_IN
+            _add_event(incident, kind, at=now, actor=actor, team=team)
+        payload = _team_payload(team) | {"incident_id": incident.pk if incident else None}
+        events.publish_on_commit("team.emergency" if emergency else "team.check_in", payload)
+    if emergency:
+        logger.warning("Emergency alert from team %s (incident %s)", team.name, incident.number if incident else "-")
+    return team
+
+
+# --- Recommendation -------------------------------------------------------
+
+def build_team_snapshot(at: dt.datetime | None = None) -> TeamSnapshot:
+    """Read the fleet in two queries: teams, and their responses this shift."""
+    now = at or timezone.now()
+    since = now - dt.timedelta(hours=12)
+    teams = list(
+        Team.objects.filter(is_active=True)
+        .annotate(workload=Count("assignments", filter=Q(assignments__assigned_at__gte=since)))
+        .select_related("station")
+        .order_by("pk")
+    )
+    rows = []
+    for team in teams:
+        lat, lon = team.last_latitude, team.last_longitude
+        if lat is None and team.station is not None:
+            lat, lon = team.station.latitude, team.station.longitude
+        if lat is None:
+            continue
+        rows.append((team.pk, team.name, lat, lon, team.status == TeamStatus.AVAILABLE, team.languages, team.workload))
+    return TeamSnapshot.from_rows(rows)
+
+
+def recommend_teams(incident: Incident, *, limit: int = 3, snapshot: TeamSnapshot | None = None) -> list[Recommendation]:
+    if incident.latitude is None:
+        return []
+    snapshot = snapshot or build_team_snapshot()
+    return recommend(snapshot, incident.latitude, incident.longitude, incident.language, limit=limit)
+
+
+# --- Interval metrics -----------------------------------------------------
+
+def compute_intervals(incident: Incident, timeline: list[IncidentEvent] | None = None) -> dict[str, float | None]:
+    """Minutes between timeline events, by the CAD interval definitions.
+
+    Times are the first occurrence of each event kind; a reassigned
+    incident counts from its last assignment.
+    """
+    timeline = timeline if timeline is not None else list(incident.events.all())
+    first: dict[str, dt.datetime] = {}
+    last_assigned = None
+    for event in timeline:
+        first.setdefault(event.kind, event.occurred_at)
+        if event.kind == IncidentEvent.Kind.ASSIGNED:
+            last_assigned = event.occurred_at
+
+    def minutes(start, end):
+        if start is None or end is None:
+            return None
+        return round((end - start).total_seconds() / 60.0, 2)
+
+    t0 = incident.t0
+    assigned = last_assigned
+    en_route = first.get("en_route")
+    on_scene = first.get("on_scene")
+    transporting = first.get("transporting")
+    at_destination = first.get("at_destination")
+    cleared = first.get("cleared")
+    return {
+        "call_processing": minutes(t0, assigned),
+        "turnout": minutes(assigned, en_route),
+        "travel": minutes(en_route, on_scene),
+        "response": minutes(assigned, on_scene),
+        "t0_to_on_scene": minutes(t0, on_scene),
+        "on_scene": minutes(on_scene, transporting or cleared),
+        "transport": minutes(transporting, at_destination),
+        "committed": minutes(assigned, cleared),
+    }

@@ -1,0 +1,164 @@
+"""First start: migrate, load the data pack, create demo staff and teams."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import sys
+from importlib import resources
+
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.db import transaction
+from django.utils import timezone
+
+from crisishub.audit.context import acting_as
+from crisishub.core import roles
+from crisishub.core.models import Facility, RiskMatrix, Station, Team
+
+logger = logging.getLogger(__name__)
+
+# Demo stations: places spread over the county's populated areas, for the
+# demo fleet only. They are not the program's real stations.
+DEMO_STATIONS = [
+    ("Stockton Blvd (urgent care campus)", "2130 Stockton Blvd, Sacramento", 38.5540, -121.4560),
+    ("North Highlands", "North Highlands", 38.6855, -121.3722),
+    ("Elk Grove", "Elk Grove", 38.4088, -121.3716),
+    ("Rancho Cordova", "Rancho Cordova", 38.5891, -121.3027),
+    ("Citrus Heights", "Citrus Heights", 38.7071, -121.2811),
+    ("South Sacramento", "Florin Rd, Sacramento", 38.4960, -121.4400),
+    ("Natomas", "Natomas, Sacramento", 38.6400, -121.5200),
+]
+
+# The demo fleet: seven teams, as the program has seven vans. Names are
+# invented; languages reflect the county's most spoken languages.
+DEMO_TEAMS = [
+    ("CWRT-1", 0, [("Counselor A. Rivera", ["en", "es"]), ("Peer B. Chen", ["en", "zh"])]),
+    ("CWRT-2", 1, [("Counselor C. Nguyen", ["en", "vi"]), ("Peer D. Brooks", ["en"])]),
+    ("CWRT-3", 2, [("Counselor E. Singh", ["en", "pa"]), ("Peer F. Morales", ["en", "es"])]),
+    ("CWRT-4", 3, [("Counselor G. Petrenko", ["en", "ru", "uk"]), ("Peer H. Jones", ["en"])]),
+    ("CWRT-5", 4, [("Counselor I. Vang", ["en", "hmn"]), ("Peer J. Garcia", ["en", "es"])]),
+    ("CWRT-6", 5, [("Counselor K. Santos", ["en", "tl"]), ("Peer L. Lopez", ["en", "es"])]),
+    ("CWRT-7", 6, [("Counselor M. Ahmadi", ["en", "fa"]), ("Peer N. Williams", ["en"])]),
+]
+
+DEMO_STAFF = [
+    ("counselor", roles.CALL_COUNSELOR),
+    ("dispatcher", roles.DISPATCHER),
+    ("team1", roles.TEAM_MEMBER),
+    ("supervisor", roles.SUPERVISOR),
+    ("analyst", roles.ANALYST),
+    ("admin", roles.ADMINISTRATOR),
+]
+
+
+def example_matrix_document() -> dict:
+    text = resources.files("crisishub.rules").joinpath("example_matrix.json").read_text("utf-8")
+    return json.loads(text)
+
+
+def load_reference_data() -> None:
+    """Load the data pack's facilities and the example matrix, once."""
+    from crisishub import datapack
+    from crisishub.core.services.triage import do_install_matrix
+
+    with acting_as(label="setup"), transaction.atomic():
+        if not Facility.objects.exists():
+            for row in datapack.load_facilities():
+                Facility.objects.create(
+                    name=row.name.title(), kind=row.kind, address=row.address.title(),
+                    city=row.city.title(), zip_code=row.zip, phone=row.telephone or "",
+                    latitude=row.lat, longitude=row.lon,
+                    emergency_services={"yes": True, "no": False}.get(row.emergency_services),
+                    open_24_7=(row.hours or "") == "24/7", hours=row.hours or "",
+                    languages=list(row.languages or []), beds_total=row.beds,
+                    source=row.source, is_active=row.is_open,
+                )
+        if not RiskMatrix.objects.exists():
+            do_install_matrix(example_matrix_document(), activate=True)
+
+
+def create_demo_fleet() -> list[Team]:
+    from crisishub.core.services.teams import do_create_team
+
+    if Team.objects.exists():
+        return list(Team.objects.all())
+    with acting_as(label="setup"), transaction.atomic():
+        stations = [
+            Station.objects.get_or_create(
+                name=name, defaults={"address": address, "latitude": lat, "longitude": lon}
+            )[0]
+            for name, address, lat, lon in DEMO_STATIONS
+        ]
+        teams = []
+        for name, station_index, (counselor, peer) in DEMO_TEAMS:
+            teams.append(
+                do_create_team(
+                    name=name, vehicle=f"Van {name[-1]}", station=stations[station_index],
+                    members=[
+                        {"display_name": counselor[0], "role": "counselor", "languages": counselor[1]},
+                        {"display_name": peer[0], "role": "peer", "languages": peer[1]},
+                    ],
+                )
+            )
+    return teams
+
+
+def create_demo_staff(stream=sys.stdout) -> None:
+    """Create one demo account per role; print new passwords once.
+
+    ``CRISISHUB_DEMO_PASSWORD`` sets every demo password instead of random
+    ones (for scripted demos and browser tests).
+    """
+    User = get_user_model()
+    fixed = os.environ.get("CRISISHUB_DEMO_PASSWORD", "")
+    created = []
+    with acting_as(label="setup"), transaction.atomic():
+        roles.ensure_role_groups()
+        from django.contrib.auth.models import Group
+
+        for username, role in DEMO_STAFF:
+            if User.objects.filter(username=username).exists():
+                continue
+            password = fixed or secrets.token_urlsafe(12)
+            user = User.objects.create_user(username=username, password=password)
+            if role == roles.ADMINISTRATOR:
+                user.is_staff = True
+                user.is_superuser = True
+                user.save(update_fields=["is_staff", "is_superuser"])
+            user.groups.add(Group.objects.get(name=role))
+            created.append((username, role, password))
+        team = Team.objects.filter(name="CWRT-1").first()
+        team_user = User.objects.filter(username="team1").first()
+        if team and team_user:
+            team.members.filter(role="counselor").update(user=team_user)
+    if created:
+        print("Demo staff accounts (passwords are shown only now):", file=stream)
+        for username, role, password in created:
+            shown = "(from CRISISHUB_DEMO_PASSWORD)" if fixed else password
+            print(f"  {username:<11} {role:<15} {shown}", file=stream)
+
+
+def prepare_database(demo: bool = True, verbosity: int = 0) -> None:
+    call_command("migrate", interactive=False, verbosity=verbosity)
+    roles.ensure_role_groups()
+    load_reference_data()
+    if demo:
+        create_demo_fleet()
+        create_demo_staff()
+        now = timezone.now()
+        Team.objects.filter(status="off_duty").update(status="available", status_since=now)
+
+
+def run_server(host: str, port: int, demo: bool = True) -> int:
+    from django.conf import settings
+
+    prepare_database(demo=demo)
+    print(f"crisishub data directory: {settings.DATA_DIR}")
+    print(f"crisishub is listening on http://{host}:{port}/ (Ctrl-C stops it)", flush=True)
+    from daphne.cli import CommandLineInterface
+
+    CommandLineInterface().run(["-b", host, "-p", str(port), "crisishub.asgi:application"])
+    return 0

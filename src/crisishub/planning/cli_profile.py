@@ -1,0 +1,111 @@
+"""``crisishub plan profile``: calls and mobile responses by hour of week."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import numpy as np
+
+from crisishub.planning import profile as demand
+from crisishub.planning._output import emit
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Print expected calls and mobile responses for each of the 168 hours "
+        "of a week. Without --timestamps the shape is the borrowed Toronto "
+        "crisis-call profile, which the output names in its source and note."
+    )
+    parser.add_argument(
+        "--timestamps",
+        metavar="FILE",
+        help="CSV file with one ISO 8601 timestamp per call (local time).",
+    )
+    parser.add_argument(
+        "--column",
+        default="timestamp",
+        help="Name of the timestamp column in --timestamps (default: timestamp).",
+    )
+    parser.add_argument(
+        "--mobile-timestamps",
+        metavar="FILE",
+        help="CSV of mobile-response timestamps (same --column); "
+        "replaces --mobile-share.",
+    )
+    volume = parser.add_mutually_exclusive_group()
+    volume.add_argument(
+        "--weekly-calls",
+        type=float,
+        help="Scale the profile to this many calls per week.",
+    )
+    volume.add_argument(
+        "--annual-calls",
+        type=float,
+        help="Scale the profile to this many calls per year (365.25 days).",
+    )
+    parser.add_argument(
+        "--mobile-share",
+        type=float,
+        default=0.2,
+        help="Share of calls that need a mobile response, 0 to 1 "
+        "(default: 0.2, a planning assumption).",
+    )
+    parser.add_argument(
+        "--heatmap", metavar="OUT", help="Write a 7 x 24 heat map (.png or .svg)."
+    )
+    parser.add_argument(
+        "--curve", metavar="OUT", help="Write the weekly curve (.png or .svg)."
+    )
+    parser.add_argument("--format", choices=("json", "table"), default="json")
+
+
+def _load(args: argparse.Namespace) -> tuple[demand.DemandProfile, object]:
+    if args.timestamps:
+        values = demand.read_timestamps_csv(args.timestamps, args.column)
+        calls = demand.profile_from_timestamps(values, source=args.timestamps)
+    else:
+        calls = demand.toronto_profile()
+    mobile = None
+    if args.mobile_timestamps:
+        values = demand.read_timestamps_csv(args.mobile_timestamps, args.column)
+        mobile = demand.profile_from_timestamps(values, source=args.mobile_timestamps)
+    return calls, mobile
+
+
+def _weekly(args: argparse.Namespace) -> float | None:
+    if args.annual_calls is not None:
+        if not args.annual_calls >= 0:
+            raise ValueError(f"invalid --annual-calls {args.annual_calls}: use 0 or more")
+        return demand.weekly_from_annual(args.annual_calls)
+    if args.weekly_calls is not None and not args.weekly_calls >= 0:
+        raise ValueError(f"invalid --weekly-calls {args.weekly_calls}: use 0 or more")
+    return args.weekly_calls
+
+
+def _plot(args: argparse.Namespace, result: dict) -> None:
+    hours = result["hours"]
+    calls = np.array([row["calls"] for row in hours]).reshape(7, 24)
+    mobile = np.array([row["mobile_responses"] for row in hours]).reshape(7, 24)
+    label = "borrowed Toronto profile" if not args.timestamps else "local data"
+    if args.heatmap:
+        demand.plot_heatmap(calls, args.heatmap, f"Calls by hour of week ({label})")
+    if args.curve:
+        demand.plot_curve(calls, mobile, args.curve, f"Weekly demand ({label})")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        calls, mobile = _load(args)
+        result = demand.summarize(calls, _weekly(args), args.mobile_share, mobile)
+        _plot(args, result)
+    except (ValueError, OSError) as error:
+        print(f"crisishub plan profile: error: {error}", file=sys.stderr)
+        return 2
+    if args.format == "json":
+        emit(result, "json")
+        return 0
+    for key in ("source", "note", "weekly_calls", "weekly_mobile_responses"):
+        print(f"{key}: {result[key]}")
+    emit(result["hours"], "table")
+    return 0

@@ -1,0 +1,266 @@
+"""Demand by hour of week: counts, scaling, and heat map and curve plots.
+
+A profile is a 7 x 24 array of counts (row 0 = Monday, column = hour of
+day in local time) plus the number of weeks those counts cover, so it can
+be scaled to any weekly volume.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+HOURS_PER_WEEK = 168
+DAYS_PER_YEAR = 365.25
+
+TORONTO_SOURCE = (
+    "Toronto Police Service, Persons in Crisis Calls for Service Attended, "
+    "City of Toronto Open Data (Open Government Licence - Toronto), extract"
+)
+TORONTO_NOTE = (
+    "Borrowed profile: the hour-of-week shape of crisis calls in Toronto, "
+    "not this county's data. Replace it with local call timestamps "
+    "(--timestamps) when they exist."
+)
+
+
+@dataclass(frozen=True)
+class DemandProfile:
+    """Counts by hour of week and the number of weeks they cover."""
+
+    counts: np.ndarray
+    weeks: float
+    source: str
+    note: str = ""
+
+    @property
+    def weekly_volume(self) -> float:
+        """Mean count per week in the source data."""
+        return float(self.counts.sum()) / self.weeks
+
+    def shares(self) -> np.ndarray:
+        """Return each hour's share of the week (7 x 24, sums to 1)."""
+        total = self.counts.sum()
+        if total <= 0:
+            raise ValueError("the profile has no counts: pass at least one event")
+        return self.counts / total
+
+    def per_hour(self, weekly_volume: float | None = None) -> np.ndarray:
+        """Return the expected count in each hour of one week (7 x 24).
+
+        Without ``weekly_volume`` the source's own weekly mean is used.
+        """
+        volume = self.weekly_volume if weekly_volume is None else weekly_volume
+        if not volume >= 0:
+            raise ValueError(f"invalid weekly volume {volume}: use 0 or more")
+        return self.shares() * volume
+
+
+def toronto_profile() -> DemandProfile:
+    """Load the borrowed Toronto crisis-call profile from the data pack."""
+    from crisishub import datapack
+
+    try:
+        counts = datapack.load_hour_of_week_profile()
+        metadata = datapack.load_hour_of_week_metadata()
+    except FileNotFoundError as error:
+        raise ValueError(
+            f"the data pack has no hour-of-week profile ({error}): reinstall "
+            "crisishub, or pass --timestamps"
+        ) from None
+    days = (metadata.last_date - metadata.first_date).days + 1
+    return DemandProfile(
+        counts=np.asarray(counts, dtype=float),
+        weeks=days / 7.0,
+        source=f"{TORONTO_SOURCE} {metadata.first_date} to {metadata.last_date}",
+        note=TORONTO_NOTE,
+    )
+
+
+def profile_from_arrays(
+    day_of_week: Iterable[int],
+    hour: Iterable[int],
+    weeks: float = 1.0,
+    source: str = "arrays",
+) -> DemandProfile:
+    """Build a profile from one day-of-week (0 = Monday) and hour per event.
+
+    ``weeks`` is the span the events cover, used to compute weekly means.
+    """
+    days = np.asarray(list(day_of_week), dtype=np.int64)
+    hours = np.asarray(list(hour), dtype=np.int64)
+    if days.shape != hours.shape:
+        raise ValueError(
+            f"day_of_week has {days.size} values but hour has {hours.size}: "
+            "pass one of each per event"
+        )
+    if days.size and (days.min() < 0 or days.max() > 6):
+        raise ValueError("invalid day_of_week: use 0 (Monday) to 6 (Sunday)")
+    if hours.size and (hours.min() < 0 or hours.max() > 23):
+        raise ValueError("invalid hour: use 0 to 23")
+    if not weeks > 0:
+        raise ValueError(f"invalid weeks {weeks}: use a span above 0")
+    counts = np.zeros((7, 24))
+    np.add.at(counts, (days, hours), 1.0)
+    return DemandProfile(counts=counts, weeks=float(weeks), source=source)
+
+
+def _parse_timestamp(value: str | datetime, row: int) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(
+            f"invalid timestamp {value!r} in row {row}: use ISO 8601, for "
+            "example 2024-05-01T14:30:00"
+        ) from None
+
+
+def profile_from_timestamps(
+    timestamps: Iterable[str | datetime], source: str = "timestamps"
+) -> DemandProfile:
+    """Build a profile from ISO 8601 timestamps, one per event.
+
+    Each timestamp counts at its own wall-clock hour: an offset such as
+    ``-08:00`` is kept, not converted to UTC. The span in weeks runs from
+    the first to the last calendar day, both included.
+    """
+    moments = [_parse_timestamp(v, i + 1) for i, v in enumerate(timestamps)]
+    if not moments:
+        raise ValueError("no timestamps found: pass at least one event")
+    dates: list[date] = [moment.date() for moment in moments]
+    weeks = ((max(dates) - min(dates)).days + 1) / 7.0
+    return profile_from_arrays(
+        [moment.weekday() for moment in moments],
+        [moment.hour for moment in moments],
+        weeks=weeks,
+        source=source,
+    )
+
+
+def read_timestamps_csv(path: str | Path, column: str) -> list[str]:
+    """Read the non-empty values of ``column`` from a CSV file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"timestamps file {path} not found: check the path")
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        if reader.fieldnames is None or column not in reader.fieldnames:
+            found = ", ".join(reader.fieldnames or []) or "none"
+            raise ValueError(
+                f"column {column!r} not found in {path} (columns: {found}): "
+                "pass the timestamp column with --column"
+            )
+        return [row[column] for row in reader if (row[column] or "").strip()]
+
+
+def weekly_from_annual(annual: float) -> float:
+    """Convert an annual volume to a weekly one (365.25 days a year)."""
+    return annual * 7.0 / DAYS_PER_YEAR
+
+
+def _savefig(figure, path: str | Path) -> Path:
+    path = Path(path)
+    if path.suffix.lower() not in (".png", ".svg"):
+        raise ValueError(f"invalid plot file {path}: use a .png or .svg name")
+    figure.savefig(path, format=path.suffix.lower()[1:], bbox_inches="tight")
+    return path
+
+
+def plot_heatmap(per_hour: np.ndarray, path: str | Path, title: str) -> Path:
+    """Write a 7 x 24 heat map of ``per_hour`` to a PNG or SVG file."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(10, 3.8))
+    axes = figure.add_subplot()
+    image = axes.imshow(per_hour, aspect="auto", cmap="viridis")
+    axes.set_yticks(range(7), [day[:3] for day in DAYS])
+    axes.set_xticks(range(0, 24, 2))
+    axes.set_xlabel("Hour of day")
+    axes.set_title(title)
+    figure.colorbar(image, ax=axes, label="Expected calls per hour")
+    return _savefig(figure, path)
+
+
+def plot_curve(
+    calls: np.ndarray, mobile: np.ndarray, path: str | Path, title: str
+) -> Path:
+    """Write the weekly curve (168 hours) of calls and mobile responses."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(11, 3.8))
+    axes = figure.add_subplot()
+    hours = np.arange(HOURS_PER_WEEK)
+    axes.plot(hours, calls.ravel(), label="Calls")
+    axes.plot(hours, mobile.ravel(), label="Mobile responses")
+    axes.set_xticks(range(0, HOURS_PER_WEEK, 24), [day[:3] for day in DAYS])
+    axes.set_xlim(0, HOURS_PER_WEEK - 1)
+    axes.set_xlabel("Hour of week")
+    axes.set_ylabel("Expected per hour")
+    axes.set_title(title)
+    axes.grid(alpha=0.3)
+    axes.legend()
+    return _savefig(figure, path)
+
+
+def summarize(
+    profile: DemandProfile,
+    weekly_calls: float | None = None,
+    mobile_share: float = 0.2,
+    mobile_profile: DemandProfile | None = None,
+) -> dict:
+    """Return calls and mobile responses by hour of week, with provenance.
+
+    Mobile responses are ``mobile_share`` of calls in each hour, unless a
+    separate ``mobile_profile`` is given, which then sets their shape and
+    weekly volume.
+    """
+    if not 0.0 <= mobile_share <= 1.0:
+        raise ValueError(f"invalid mobile share {mobile_share}: use 0 to 1")
+    calls = profile.per_hour(weekly_calls)
+    if mobile_profile is None:
+        mobile = calls * mobile_share
+    else:
+        mobile = mobile_profile.per_hour()
+    hours = [
+        {
+            "day_of_week": day,
+            "day": DAYS[day],
+            "hour": hour,
+            "calls": float(calls[day, hour]),
+            "mobile_responses": float(mobile[day, hour]),
+        }
+        for day in range(7)
+        for hour in range(24)
+    ]
+    peak = int(np.argmax(calls))
+    return {
+        "source": profile.source,
+        "note": profile.note,
+        "weekly_calls": float(calls.sum()),
+        "weekly_mobile_responses": float(mobile.sum()),
+        "source_weekly_volume": profile.weekly_volume,
+        "peak_day": DAYS[peak // 24],
+        "peak_hour": peak % 24,
+        "peak_calls_per_hour": float(calls.ravel()[peak]),
+        "hours": hours,
+    }
