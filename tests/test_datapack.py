@@ -18,9 +18,9 @@ from crisishub.datapack import geo
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PACK_DIR = REPO_ROOT / "src" / "crisishub" / "datapack"
-SOURCE_DIR = Path(
-    os.environ.get("CRISISHUB_DATAPACK_SOURCE", REPO_ROOT.parent / "shared" / "data")
-)
+# The raw sources are not part of the repository; a developer who has them
+# points this variable at their folder to run the rebuild check.
+SOURCE_DIR = Path(os.environ.get("CRISISHUB_DATAPACK_SOURCE", "/nonexistent"))
 
 RURAL_GEOIDS = {
     "06067007101",

@@ -166,6 +166,10 @@ def _database_settings() -> dict:
             ),
         }
     config.setdefault("TEST", {})
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        # A file, not memory, so threads and a live server share the test
+        # database.
+        config["TEST"].setdefault("NAME", str(DATA_DIR / "test_crisishub.sqlite3"))
     return config
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import logging
 import sys
 from pathlib import Path
 
@@ -15,20 +14,13 @@ from crisishub.planning import profile as demand
 from crisishub.planning import simulation as sim
 from crisishub.planning._output import Progress, emit
 
-logger = logging.getLogger(__name__)
-
-# Fallback travel model, used only when crisishub.rules.travel is missing:
-# straight-line distance times a road detour factor at a constant speed.
-_DETOUR_FACTOR = 1.3
-_SPEED_KMH = 50.0
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = (
         "Simulate the call center and the mobile teams over a horizon, with "
         "arrivals from the hour-of-week profile (borrowed from Toronto) and "
         "request locations from the county's census tracts. Prints means "
-        "with 95%% t-intervals over replications. Progress goes to stderr "
+        "with 95% t-intervals over replications. Progress goes to stderr "
         "when it is a terminal."
     )
     horizon = parser.add_mutually_exclusive_group()
@@ -120,23 +112,14 @@ def _stations(path: str | None) -> np.ndarray:
     return np.array([[float(r["lat"]), float(r["lon"])] for r in rows])
 
 
-def _travel():
-    try:
-        from crisishub.rules.travel import StraightLineTravelModel
-    except ImportError:
-        # NOTE: fallback until crisishub.rules.travel is installed.
-        logger.warning("crisishub.rules.travel not found; using straight-line travel")
-        return _straight_line_minutes
-    return StraightLineTravelModel().matrix
+def _travel_matrix(stations: np.ndarray, points: sim.DemandPoints) -> np.ndarray:
+    """Travel minutes from stations to points, at rural speed to rural tracts."""
+    from crisishub.rules.travel import StraightLineTravelModel
 
-
-def _straight_line_minutes(origins: np.ndarray, destinations: np.ndarray) -> np.ndarray:
-    from crisishub.datapack.geo import haversine_km_array
-
-    km = haversine_km_array(
-        origins[:, :1], origins[:, 1:2], destinations[:, 0], destinations[:, 1]
-    )
-    return km * _DETOUR_FACTOR / _SPEED_KMH * 60.0
+    destinations = points.coordinates()
+    urban = StraightLineTravelModel.urban().matrix(stations, destinations)
+    rural = StraightLineTravelModel.rural().matrix(stations, destinations)
+    return np.where(points.rural[None, :], rural, urban)
 
 
 def _counselors(args, calls_per_hour: np.ndarray):
@@ -169,6 +152,7 @@ def _config(args: argparse.Namespace) -> sim.SimulationConfig:
 
     calls = demand.toronto_profile().per_hour(args.weekly_calls).ravel()
     stations = _stations(args.stations)
+    points = sim.DemandPoints.from_tracts(datapack.load_tracts())
     return sim.SimulationConfig(
         calls_per_hour=calls,
         counselors=_counselors(args, calls),
@@ -176,10 +160,10 @@ def _config(args: argparse.Namespace) -> sim.SimulationConfig:
         days=_days(args),
         patience=sim.exponential(args.patience),
         mobile_share=args.mobile_share,
-        points=sim.DemandPoints.from_tracts(datapack.load_tracts()),
+        points=points,
         stations=stations,
         team_stations=np.arange(args.teams) % len(stations),
-        travel=_travel(),
+        travel=_travel_matrix(stations, points),
         scene_time=sim.Distribution("lognormal", args.on_scene, args.on_scene / 2.0),
         transport_share=args.transport_share,
         transport_time=sim.exponential(args.transport),

@@ -136,8 +136,10 @@ def _log_gammainc(shape, value):
     ``P = value**shape e**-value / Gamma(shape + 1) * sum_j value**j /
     ((shape + 1) ... (shape + j))`` is summed in log space instead.
     """
+    out_shape = np.broadcast_shapes(np.shape(shape), np.shape(value))
     shape, value = np.broadcast_arrays(
-        np.asarray(shape, dtype=float), np.asarray(value, dtype=float)
+        np.atleast_1d(np.asarray(shape, dtype=float)),
+        np.atleast_1d(np.asarray(value, dtype=float)),
     )
     with np.errstate(divide="ignore"):
         result = np.log(gammainc(shape, value))
@@ -151,7 +153,7 @@ def _log_gammainc(shape, value):
             np.vstack([np.zeros((1, x.size)), log_terms]), axis=0
         )
         result[tiny] = x * np.log(y) - y - gammaln(x + 1.0) + log_sum
-    return result
+    return result.reshape(out_shape)
 
 
 def _metrics_a(agents, arrival_rate, aht, patience, target_time, blocking):

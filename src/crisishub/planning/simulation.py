@@ -318,6 +318,7 @@ def simulate_mobile(
 ) -> MobileRun:
     """Dispatch mobile requests (sorted times) to teams, first come first served.
 
+    A request that finds no team free goes to the team that frees up first.
     ``travel_to_point`` is the (stations, points) travel matrix in minutes
     and ``busy_extra`` the time on scene plus transport of each request.
     """
@@ -339,8 +340,12 @@ def simulate_mobile(
     for i, t in enumerate(times):
         row = travel_by_team[points[i]]
         best = -1
+        # The nearest free team goes; among equally near ones, the team
+        # that has been free the longest.
         for j in team_range:
-            if free_at[j] <= t and (best < 0 or row[j] < row[best]):
+            if free_at[j] > t:
+                continue
+            if best < 0 or (row[j], free_at[j]) < (row[best], free_at[best]):
                 best = j
         if best < 0:
             no_free[i] = True

@@ -1,0 +1,117 @@
+"""Admin screens: the matrix versions, the directory, teams and stations."""
+
+from __future__ import annotations
+
+import json
+
+from django import forms
+from django.contrib import admin
+
+from crisishub.core import models
+from crisishub.rules import matrix as matrix_rules
+
+
+class RiskMatrixForm(forms.ModelForm):
+    class Meta:
+        model = models.RiskMatrix
+        fields = ["version", "label", "document", "is_active"]
+
+    def clean_document(self):
+        document = self.cleaned_data["document"]
+        if isinstance(document, str):
+            try:
+                document = json.loads(document)
+            except json.JSONDecodeError as error:
+                raise forms.ValidationError(f"The document is not valid JSON: {error}.") from None
+        try:
+            parsed = matrix_rules.Matrix.from_dict(document)
+        except matrix_rules.MatrixError as error:
+            raise forms.ValidationError(str(error)) from None
+        version = self.cleaned_data.get("version")
+        if version and parsed.version != version:
+            raise forms.ValidationError(
+                f"The document's version {parsed.version!r} differs from the version field {version!r}; make them equal."
+            )
+        return document
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk and self.instance.decisions.exists() and "document" in self.changed_data:
+            raise forms.ValidationError(
+                "Triage decisions already used this matrix version, so it cannot change. "
+                "Add a new version instead."
+            )
+        return cleaned
+
+
+@admin.register(models.RiskMatrix)
+class RiskMatrixAdmin(admin.ModelAdmin):
+    form = RiskMatrixForm
+    list_display = ("version", "label", "is_active", "created_at")
+    readonly_fields = ("created_at",)
+
+    def save_model(self, request, obj, form, change):
+        from django.db import transaction
+        from django.utils import timezone
+
+        with transaction.atomic():
+            if obj.is_active:
+                models.RiskMatrix.objects.exclude(pk=obj.pk).filter(is_active=True).update(is_active=False)
+            if obj.created_at is None:
+                obj.created_at = timezone.now()
+            super().save_model(request, obj, form, change)
+
+    def has_delete_permission(self, request, obj=None):
+        return obj is None or not obj.decisions.exists()
+
+
+@admin.register(models.Facility)
+class FacilityAdmin(admin.ModelAdmin):
+    list_display = ("name", "kind", "city", "open_24_7", "emergency_services", "beds_available", "is_active")
+    list_filter = ("kind", "open_24_7", "emergency_services", "is_active")
+    search_fields = ("name", "address", "city", "zip_code")
+
+
+class TeamMemberInline(admin.TabularInline):
+    model = models.TeamMember
+    extra = 0
+
+
+@admin.register(models.Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ("name", "status", "station", "vehicle", "is_active")
+    list_filter = ("status", "is_active")
+    inlines = [TeamMemberInline]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        from crisishub.core.services.teams import validate_members
+        from crisishub.core.errors import InvalidInput
+
+        team = form.instance
+        members = [
+            {"display_name": m.display_name, "role": m.role, "languages": m.languages}
+            for m in team.members.all()
+        ]
+        try:
+            validate_members(members)
+        except InvalidInput as error:
+            from django.contrib import messages
+
+            messages.warning(request, f"Team {team.name} is not ready for dispatch: {error.message}")
+            team.is_active = False
+            team.save(update_fields=["is_active"])
+            return
+        team.languages = sorted({lang for m in members for lang in m["languages"]})
+        team.save(update_fields=["languages"])
+
+
+@admin.register(models.Station)
+class StationAdmin(admin.ModelAdmin):
+    list_display = ("name", "address", "latitude", "longitude")
+
+
+@admin.register(models.Partner)
+class PartnerAdmin(admin.ModelAdmin):
+    list_display = ("name", "is_active", "created_at")
+    readonly_fields = ("token_sha256", "created_at")
