@@ -44,3 +44,55 @@ def personas(db):
     users = {role: make_user(role, role) for role in roles.ROLES}
     users["outsider"] = make_user("outsider", None)
     return users
+
+
+# --- Core service fixtures --------------------------------------------------
+
+# Population centre of an urban downtown Sacramento tract (06067000100).
+DOWNTOWN_SACRAMENTO = (38.576594, -121.432144)
+# A start time for simulated clocks, in UTC.
+BASE_TIME = "2026-01-05T18:00:00+00:00"
+
+
+@pytest.fixture
+def at():
+    """Return a simulated time ``minutes`` after a fixed start."""
+    import datetime as dt
+
+    start = dt.datetime.fromisoformat(BASE_TIME)
+
+    def at_minutes(minutes: float = 0.0) -> dt.datetime:
+        return start + dt.timedelta(minutes=minutes)
+
+    return at_minutes
+
+
+@pytest.fixture
+def make_contact(reference_data, at):
+    """Create a contact by the intake service, downtown by default."""
+    from crisishub.core.services.intake import LocationInput, do_create_contact
+
+    def make(latitude=DOWNTOWN_SACRAMENTO[0], longitude=DOWNTOWN_SACRAMENTO[1], **fields):
+        fields.setdefault("source", "988_transfer")
+        fields.setdefault("at", at(0))
+        if "location" not in fields:
+            fields["location"] = LocationInput(
+                latitude=latitude, longitude=longitude, precision="device"
+            )
+        return do_create_contact(**fields)
+
+    return make
+
+
+@pytest.fixture
+def make_incident(make_contact, at):
+    """Open a pending mobile-response incident by the dispatch service."""
+    from crisishub.core.services.dispatch import do_request_mobile_response
+
+    def make(priority: int = 2, minutes: float = 0.0, **contact_fields):
+        contact = make_contact(**contact_fields)
+        return do_request_mobile_response(
+            contact, priority=priority, actor="test", at=at(minutes)
+        )
+
+    return make

@@ -1,10 +1,24 @@
+from importlib.util import find_spec
+
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from crisishub.consoles import views
 
 urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("counselor/", include("crisishub.consoles.urls_counselor")),
+    path("reports/", views.reports, name="reports"),
     path("", views.home, name="home"),
 ]
+
+# The dispatcher console and the team app live in their own URL modules;
+# each is mounted once its module exists.
+for _prefix, _module in (
+    ("dispatch/", "crisishub.consoles.urls_dispatch"),
+    ("team/", "crisishub.consoles.urls_team"),
+):
+    if find_spec(_module) is not None:
+        urlpatterns.append(path(_prefix, include(_module)))

@@ -1,7 +1,61 @@
+"""Home page routing and the pages every role shares."""
+
+from __future__ import annotations
+
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import Resolver404, resolve
+
+from crisishub.core import roles
+from crisishub.core.access import require
+
+# Where each role starts, in the order checked. A user with several roles
+# whose first start page is not installed gets the home page's list.
+ROLE_START_PAGES = [
+    (roles.ADMINISTRATOR, "/admin/"),
+    (roles.CALL_COUNSELOR, "/counselor/"),
+    (roles.DISPATCHER, "/dispatch/"),
+    (roles.TEAM_MEMBER, "/team/"),
+    (roles.ANALYST, "/reports/"),
+]
+
+
+def start_page_for(user) -> str | None:
+    """Return the path of the user's own screen, or None for the home list."""
+    user_roles = roles.user_roles(user)
+    if user.is_superuser and not user_roles:
+        return "/admin/"
+    if roles.SUPERVISOR in user_roles:
+        return None
+    for role, path in ROLE_START_PAGES:
+        if role in user_roles and _is_routed(path):
+            return path
+    return None
+
+
+def _is_routed(path: str) -> bool:
+    if path == "/admin/":
+        return True
+    try:
+        resolve(path)
+    except Resolver404:
+        return False
+    return True
 
 
 @login_required
-def home(request):
-    return render(request, "consoles/home.html", {})
+def home(request: HttpRequest) -> HttpResponse:
+    """Send each role to its screen; others see the list of their screens."""
+    start = start_page_for(request.user)
+    if start is not None:
+        return redirect(start)
+    has_role = bool(roles.user_roles(request.user)) or request.user.is_superuser
+    return render(request, "consoles/home.html", {"has_role": has_role})
+
+
+@login_required
+def reports(request: HttpRequest) -> HttpResponse:
+    """Placeholder for aggregate reports and planning."""
+    require(request.user, "reports.view", "reports")
+    return render(request, "consoles/reports.html", {})

@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from crisishub.audit.registry import audited
+from crisishub.core.errors import Conflict
 
 
 class Language(models.TextChoices):
@@ -217,8 +218,30 @@ class RiskMatrix(models.Model):
             )
         ]
 
+    # Fields a triage decision depends on, frozen once a decision used the row.
+    FROZEN_FIELDS = ("version", "document")
+
     def __str__(self) -> str:
         return f"{self.label} ({self.version})"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            self._reject_edit_of_used_version()
+        super().save(*args, **kwargs)
+
+    def _reject_edit_of_used_version(self) -> None:
+        # NOTE: QuerySet.update() bypasses this check.
+        stored = RiskMatrix.objects.filter(pk=self.pk).values(*self.FROZEN_FIELDS).first()
+        if stored is None:
+            return
+        changed = [name for name in self.FROZEN_FIELDS if stored[name] != getattr(self, name)]
+        used = self.decisions.count() if changed else 0
+        if used:
+            raise Conflict(
+                f"Matrix version {stored['version']!r} was used by {used} triage "
+                f"decision(s), so its {' and '.join(changed)} cannot change; install "
+                "the edited matrix as a new version instead."
+            )
 
 
 class Path(models.TextChoices):
@@ -553,3 +576,34 @@ class IdempotencyRecord(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["partner", "key"], name="unique_idempotency_key")
         ]
+
+
+class AddressEntry(models.Model):
+    """One entry of the local address index used to place a caller.
+
+    ``normalized`` is the upper-case text with punctuation and repeated
+    spaces removed, which lookups match against.
+    """
+
+    class Precision(models.TextChoices):
+        ADDRESS = "address", _("Address")
+        BLOCK = "block", _("Block")
+
+    normalized = models.CharField(max_length=200, db_index=True)
+    display = models.CharField(max_length=200)
+    latitude = models.FloatField()
+    longitude = models.FloatField()
+    precision = models.CharField(max_length=8, choices=Precision.choices)
+    source = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["normalized"]
+        verbose_name_plural = "address entries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["normalized", "source"], name="unique_address_per_source"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.display

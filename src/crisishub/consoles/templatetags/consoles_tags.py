@@ -5,20 +5,20 @@ from __future__ import annotations
 
 from django import template
 from django.forms import BoundField
-from django.urls import NoReverseMatch, reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils.translation import gettext_lazy as _
 
 from crisishub.core.roles import user_capabilities
 
 register = template.Library()
 
-# (URL name, label, capability that shows the link). Links whose URL name
-# is not installed yet are left out, so a console can land later.
+# (URL path, label, capability that shows the link). A link whose path
+# has no view installed yet is left out, so a console can land later.
 NAV_LINKS = [
-    ("counselor:home", _("Calls"), "contact.edit"),
-    ("dispatch:board", _("Dispatch"), "incident.dispatch"),
-    ("team:home", _("My team"), "incident.field_update"),
-    ("reports", _("Reports"), "reports.view"),
+    ("/counselor/", _("Calls"), "contact.edit"),
+    ("/dispatch/", _("Dispatch"), "incident.dispatch"),
+    ("/team/", _("My team"), "incident.field_update"),
+    ("/reports/", _("Reports"), "reports.view"),
 ]
 
 
@@ -29,18 +29,22 @@ def role_nav(context) -> list[dict]:
     user = getattr(request, "user", None)
     capabilities = user_capabilities(user)
     links = []
-    for name, label, capability in NAV_LINKS:
-        if capability not in capabilities:
-            continue
-        try:
-            url = reverse(name)
-        except NoReverseMatch:
+    for url, label, capability in NAV_LINKS:
+        if capability not in capabilities or not _is_routed(url):
             continue
         links.append({"url": url, "label": label, "current": _is_current(request, url)})
     if user is not None and user.is_authenticated and user.is_staff:
         links.append({"url": reverse("admin:index"), "label": _("Administration"),
                       "current": False})
     return links
+
+
+def _is_routed(url: str) -> bool:
+    try:
+        resolve(url)
+    except Resolver404:
+        return False
+    return True
 
 
 def _is_current(request, url: str) -> bool:

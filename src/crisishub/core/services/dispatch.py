@@ -121,10 +121,13 @@ def do_request_mobile_response(
         )
 
     placement = None
+    area_class = ""
     if contact.has_location:
         from crisishub.datapack import geo
 
         placement = geo.locate(contact.latitude, contact.longitude)
+        if placement.in_service_area:
+            area_class = "rural" if placement.rural else "urban"
 
     with transaction.atomic():
         incident = Incident.objects.create(
@@ -133,7 +136,7 @@ def do_request_mobile_response(
             t0=now, latitude=contact.latitude, longitude=contact.longitude,
             location_precision=contact.location_precision,
             tract_geoid=(placement.tract_geoid or "") if placement else "",
-            area_class=("rural" if placement.rural else "urban") if placement and placement.in_service_area else "",
+            area_class=area_class,
             language=language or contact.preferred_language,
             risk_level=decision.screening.risk_level if decision else "",
             safety_notes=safety_notes, created_at=now,

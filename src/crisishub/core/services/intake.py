@@ -106,7 +106,10 @@ def do_create_contact(
     _check_choice("caller_relationship", caller_relationship, Contact.CallerRelationship)
     _check_choice("preferred_language", preferred_language, Language)
     location = location or LocationInput(unknown_reason="not yet collected")
-    if location.latitude is not None or location.unknown_reason:
+    # A draft contact may have no location yet, but any part of one that
+    # is given must be valid.
+    has_any = location.latitude is not None or location.longitude is not None
+    if has_any or location.unknown_reason:
         validate_location(location)
     offered_at = offered_at or now
     if answered_at is not None and answered_at < offered_at:

@@ -1,0 +1,88 @@
+"""WebSocket consumer that forwards live hub events to open consoles.
+
+A dispatcher's console joins the ``dispatch`` group and a team member's
+phone joins ``team-<id>`` for each team the member belongs to. Events carry
+ids and statuses only; each console re-fetches the affected fragment over
+HTTP, so the server stays the source of truth and a reconnect just
+re-fetches.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from crisishub.core import events
+from crisishub.core.models import TeamMember
+from crisishub.core.roles import has_capability
+
+logger = logging.getLogger(__name__)
+
+# Close codes in the 4000-4999 range, which RFC 6455 leaves to applications.
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+
+DISPATCH_CAPABILITIES = ("incident.dispatch", "team.view")
+TEAM_CAPABILITIES = ("incident.view_own", "incident.field_update")
+
+
+def groups_for_user(user) -> list[str]:
+    """Return the channel-layer groups whose events ``user`` may receive."""
+    groups = []
+    if any(has_capability(user, cap) for cap in DISPATCH_CAPABILITIES):
+        groups.append(events.DISPATCH_GROUP)
+    if any(has_capability(user, cap) for cap in TEAM_CAPABILITIES):
+        team_ids = (
+            TeamMember.objects.filter(user=user, team__is_active=True)
+            .values_list("team_id", flat=True)
+            .order_by("team_id")
+        )
+        groups.extend(events.team_group(team_id) for team_id in team_ids)
+    return groups
+
+
+class LiveConsumer(AsyncJsonWebsocketConsumer):
+    """Send each ``hub.event`` of the user's groups to the browser as JSON.
+
+    NOTE: the groups are fixed when the socket opens. A role or team
+    change, or the session expiring, takes effect on the next connect.
+    """
+
+    groups_joined: list[str]
+
+    async def connect(self) -> None:
+        self.groups_joined = []
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            logger.info("Rejected a live socket without a signed-in user")
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+
+        groups = await database_sync_to_async(groups_for_user)(user)
+        if not groups:
+            logger.info("Rejected a live socket for %s: no console role", user.username)
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+
+        for group in groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+        self.groups_joined = groups
+        await self.accept()
+        await self.send_json({"event": "hello", "payload": {"groups": groups}})
+        logger.debug("Live socket for %s joined %s", user.username, groups)
+
+    async def disconnect(self, code: int) -> None:
+        for group in self.groups_joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        # The browser only listens; a ping keeps proxies from closing an
+        # idle socket.
+        if isinstance(content, dict) and content.get("event") == "ping":
+            await self.send_json({"event": "pong", "payload": {}})
+
+    async def hub_event(self, message: dict[str, Any]) -> None:
+        await self.send_json({"event": message["event"], "payload": message["payload"]})

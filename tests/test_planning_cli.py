@@ -1,0 +1,289 @@
+"""``crisishub plan`` profile, staffing, teams and simulate subcommands."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+
+from crisishub.planning._output import Progress, emit
+from crisishub.planning.cli import main
+
+GROUND_TRUTH = [
+    "staffing", "--calls", "100", "--interval", "30", "--aht", "3",
+    "--target-seconds", "20", "--service-level", "0.8",
+]  # fmt: skip
+
+
+def run_json(capsys, argv: list[str]) -> dict | list:
+    assert main(argv + ["--format", "json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def run_error(capsys, argv: list[str]) -> str:
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    return captured.err
+
+
+# _output
+
+
+def test_emit_json_converts_numpy():
+    import numpy as np
+
+    stream = io.StringIO()
+    emit({"a": np.float64(1.5), "b": np.arange(2), "c": float("inf")}, "json", stream)
+    assert json.loads(stream.getvalue()) == {"a": 1.5, "b": [0, 1], "c": None}
+
+
+def test_emit_table_rows():
+    stream = io.StringIO()
+    emit([{"x": 1, "y": 0.5}, {"x": 22}], "table", stream)
+    lines = stream.getvalue().splitlines()
+    assert lines[0].split() == ["x", "y"]
+    assert lines[3].split() == ["22"]
+
+
+def test_emit_rejects_format():
+    with pytest.raises(ValueError, match="invalid format 'xml'"):
+        emit({}, "xml", io.StringIO())
+
+
+class TerminalStream(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_draws_on_terminal():
+    stream = TerminalStream()
+    with Progress(2, "work", stream=stream) as progress:
+        progress.advance()
+        progress.advance()
+    assert "work: 2/2 (100%)" in stream.getvalue()
+
+
+def test_progress_quiet_when_piped():
+    stream = io.StringIO()
+    with Progress(2, "work", stream=stream) as progress:
+        progress.advance(2)
+    assert stream.getvalue() == ""
+
+
+# staffing
+
+
+def test_staffing_ground_truth(capsys):
+    result = run_json(capsys, GROUND_TRUTH + ["--shrinkage", "0.3"])
+    assert result["agents"] == 14
+    assert result["positions"] == 20
+    assert round(result["service_level"], 6) == 0.888350
+    assert round(result["wait_probability"], 6) == 0.174132
+    assert round(result["asa_seconds"], 3) == 7.836
+
+
+def test_staffing_erlang_a(capsys):
+    result = run_json(capsys, GROUND_TRUTH + ["--patience", "5"])
+    assert result["agents"] == 13
+    assert "abandon_probability" in result
+    assert result["service_level"] >= 0.8
+
+
+def test_staffing_without_patience_has_no_abandonment(capsys):
+    result = run_json(capsys, GROUND_TRUTH)
+    assert "abandon_probability" not in result
+
+
+def test_staffing_intervals_file(capsys, tmp_path):
+    path = tmp_path / "intervals.csv"
+    lines = ["interval_start,calls"] + [f"2024-05-06T{h:02d}:00,{h * 10}" for h in range(8)]
+    path.write_text("\n".join(lines) + "\n")
+    rows = run_json(capsys, ["staffing", "--intervals", str(path), "--aht", "3"])
+    assert len(rows) == 8
+    assert rows[0]["agents"] == 0
+    assert rows[1]["interval_start"] == "2024-05-06T01:00"
+    assert rows[7]["agents"] > rows[1]["agents"]
+
+
+def test_staffing_intervals_aht_column(capsys, tmp_path):
+    path = tmp_path / "intervals.csv"
+    path.write_text("interval_start,calls,aht\na,100,3\nb,100,6\n")
+    rows = run_json(capsys, ["staffing", "--intervals", str(path)])
+    assert rows[0]["agents"] == 14
+    assert rows[1]["agents"] > 14
+
+
+def test_staffing_missing_column(capsys, tmp_path):
+    path = tmp_path / "intervals.csv"
+    path.write_text("interval_start,volume\na,10\n")
+    error = run_error(capsys, ["staffing", "--intervals", str(path), "--aht", "3"])
+    assert "column 'calls' not found" in error
+    assert "--calls-column" in error
+
+
+def test_staffing_negative_calls(capsys):
+    error = run_error(capsys, ["staffing", "--calls", "-5", "--aht", "3"])
+    assert "invalid calls -5.0" in error
+
+
+def test_staffing_bad_service_level(capsys):
+    error = run_error(capsys, GROUND_TRUTH[:-1] + ["1.5"])
+    assert "invalid service level 1.5" in error
+
+
+def test_staffing_missing_aht(capsys):
+    error = run_error(capsys, ["staffing", "--calls", "10"])
+    assert "missing --aht" in error
+
+
+def test_staffing_table_format(capsys):
+    assert main(GROUND_TRUTH + ["--format", "table"]) == 0
+    assert "agents" in capsys.readouterr().out
+
+
+def test_staffing_help_documents_columns(capsys):
+    with pytest.raises(SystemExit):
+        main(["staffing", "--help"])
+    out = capsys.readouterr().out
+    assert "interval_start" in out
+    assert "calls" in out
+
+
+def test_staffing_subprocess_exit_code(tmp_path):
+    completed = subprocess.run(
+        [sys.executable, "-m", "crisishub.cli", "plan", "staffing", "--calls", "-1",
+         "--aht", "3"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )  # fmt: skip
+    assert completed.returncode == 2
+    assert "Traceback" not in completed.stderr
+    assert "invalid calls" in completed.stderr
+
+
+# profile
+
+
+def test_profile_default_is_borrowed(capsys):
+    result = run_json(capsys, ["profile"])
+    assert "Toronto" in result["source"]
+    assert result["note"].startswith("Borrowed profile")
+    assert len(result["hours"]) == 168
+
+
+def test_profile_weekly_scaling(capsys):
+    result = run_json(capsys, ["profile", "--weekly-calls", "700", "--mobile-share", "0.1"])
+    assert result["weekly_calls"] == pytest.approx(700.0)
+    assert result["weekly_mobile_responses"] == pytest.approx(70.0)
+
+
+def test_profile_annual_scaling(capsys):
+    result = run_json(capsys, ["profile", "--annual-calls", "36525"])
+    assert result["weekly_calls"] == pytest.approx(700.0)
+
+
+def test_profile_plots_written(capsys, tmp_path):
+    heatmap = tmp_path / "heat.png"
+    curve = tmp_path / "curve.svg"
+    run_json(capsys, ["profile", "--heatmap", str(heatmap), "--curve", str(curve)])
+    assert heatmap.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "<svg" in curve.read_text()
+
+
+def test_profile_bad_plot_suffix(capsys, tmp_path):
+    error = run_error(capsys, ["profile", "--heatmap", str(tmp_path / "h.jpg")])
+    assert "use a .png or .svg name" in error
+
+
+def test_profile_from_timestamps(capsys, tmp_path):
+    path = tmp_path / "calls.csv"
+    path.write_text("received\n2024-05-06T08:10:00\n2024-05-06T08:50:00\n2024-05-12T23:00:00\n")
+    result = run_json(capsys, ["profile", "--timestamps", str(path), "--column", "received"])
+    monday_8 = result["hours"][8]
+    assert monday_8["calls"] == pytest.approx(2.0)
+    assert result["hours"][167]["calls"] == pytest.approx(1.0)
+    assert result["note"] == ""
+
+
+def test_profile_missing_timestamp_column(capsys, tmp_path):
+    path = tmp_path / "calls.csv"
+    path.write_text("when\n2024-05-06T08:10:00\n")
+    error = run_error(capsys, ["profile", "--timestamps", str(path)])
+    assert "column 'timestamp' not found" in error
+
+
+def test_profile_table_names_source(capsys):
+    assert main(["profile", "--format", "table"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("source: Toronto")
+
+
+# teams
+
+
+def test_teams_default_week(capsys):
+    result = run_json(capsys, ["teams"])
+    assert len(result["hours"]) == 168
+    assert result["weekly_requests"] == pytest.approx(1_585_055 * 230e-5 * 7 / 365.25)
+    waits = [row["wait_probability"] for row in result["hours"]]
+    assert max(waits) <= 0.1
+
+
+def test_teams_more_requests_need_more_teams(capsys):
+    low = run_json(capsys, ["teams", "--weekly-requests", "50"])["max_teams"]
+    high = run_json(capsys, ["teams", "--weekly-requests", "500"])["max_teams"]
+    assert high > low
+
+
+def test_teams_bad_share(capsys):
+    error = run_error(capsys, ["teams", "--transport-share", "2"])
+    assert "invalid transport share 2.0" in error
+
+
+# simulate
+
+
+SIMULATE = ["simulate", "--days", "2", "--replications", "2", "--seed", "4"]
+
+
+def test_simulate_json(capsys):
+    result = run_json(capsys, SIMULATE)
+    assert result["replications"] == 2
+    assert result["note"].startswith("Borrowed profile")
+    assert 0.0 <= result["service_level"]["mean"] <= 1.0
+    assert result["response_p90_minutes"]["mean"] > 0
+    assert len(result["team_busy_fraction"]) == 7
+
+
+def test_simulate_seed_repeats(capsys):
+    first = run_json(capsys, SIMULATE)
+    second = run_json(capsys, SIMULATE)
+    assert first == second
+
+
+def test_simulate_quiet_stderr_when_piped(capsys):
+    assert main(SIMULATE + ["--format", "json"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_simulate_table(capsys):
+    assert main(SIMULATE + ["--format", "table", "--counselors", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "team_7_busy_fraction" in out
+
+
+def test_simulate_stations_file(capsys, tmp_path):
+    path = tmp_path / "stations.csv"
+    path.write_text("lat,lon\n38.58,-121.49\n38.68,-121.27\n")
+    result = run_json(capsys, SIMULATE + ["--stations", str(path), "--teams", "2"])
+    assert len(result["team_busy_fraction"]) == 2
+
+
+def test_simulate_bad_horizon(capsys):
+    error = run_error(capsys, ["simulate", "--days", "400"])
+    assert "invalid horizon of 400.0 days" in error
