@@ -183,7 +183,12 @@ def _channel_layers() -> dict:
         return {
             "default": {
                 "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-                "CONFIG": {"hosts": [redis_url]},
+                # Redis pub/sub channels ignore the database number, so
+                # deployments sharing one Redis keep apart by prefix.
+                "CONFIG": {
+                    "hosts": [redis_url],
+                    "prefix": env_str("CRISISHUB_REDIS_PREFIX", "crisishub"),
+                },
             }
         }
     return {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}

@@ -1,0 +1,156 @@
+"""Fixtures for browser tests: a real hub server and headless Chromium.
+
+Every test in this folder is marked ``browser``. The tests drive Debian's
+Chromium at ``/usr/bin/chromium`` through Playwright (no browser is
+downloaded) against ``crisishub serve`` running in a subprocess with its
+own data directory and SQLite database. Without Chromium the tests are
+skipped with the reason, unless ``CRISISHUB_REQUIRE_BROWSER=1`` makes
+that a failure. ``dev.py`` runs them on the SQLite pass only.
+
+Use ``open_page("dispatcher")`` (or ``open_page("team1", phone=True)``)
+to get a signed-in page in its own browser context; the demo accounts
+are ``hub_server.DEMO_USERS`` with password ``hub_server.DEMO_PASSWORD``.
+``hub.run_django(code)`` prepares or reads records in the server's
+database.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from hub_server import DEMO_PASSWORD, DEMO_USERS, HubServer
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+# A phone-sized viewport (a common 6.1-inch phone, in CSS pixels).
+PHONE_VIEWPORT = {"width": 390, "height": 844}
+DESKTOP_VIEWPORT = {"width": 1400, "height": 900}
+# Playwright's default wait, in milliseconds, for each expectation.
+DEFAULT_TIMEOUT_MS = 10_000
+
+BROWSER_DIR = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if BROWSER_DIR in Path(str(item.fspath)).resolve().parents:
+            item.add_marker(pytest.mark.browser)
+
+
+def _require_browser() -> None:
+    """Skip, or fail under CRISISHUB_REQUIRE_BROWSER=1, without Chromium."""
+    problem = ""
+    if not CHROMIUM.exists():
+        problem = f"{CHROMIUM} is missing (install Debian's chromium package)"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            problem = "the playwright package is missing (python3 dev.py test installs it)"
+    if not problem:
+        return
+    if os.environ.get("CRISISHUB_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"Browser tests required but {problem}.")
+    pytest.skip(f"Browser tests skipped: {problem}.")
+
+
+@pytest.fixture(scope="session")
+def hub():
+    """A running hub server with the demo staff and fleet, for the session.
+
+    Tests share it, so each test creates its own incidents and must leave
+    every team it used available again (or use ``fresh_hub``).
+    """
+    _require_browser()
+    server = HubServer(name="browser-hub")
+    server.start()
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture
+def fresh_hub():
+    """A hub server of its own for one test, started on demand with extra
+    environment: ``server = fresh_hub(CRISISHUB_CHECKIN_MINUTES="1")``."""
+    _require_browser()
+    servers = []
+
+    def start(**env: str) -> HubServer:
+        server = HubServer(name="fresh-hub", env=env)
+        servers.append(server)
+        return server.start()
+
+    yield start
+    for server in servers:
+        server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Headless Debian Chromium driven by Playwright."""
+    _require_browser()
+    from playwright.sync_api import sync_playwright
+
+    manager = sync_playwright().start()
+    browser = manager.chromium.launch(
+        executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+    )
+    yield browser
+    browser.close()
+    manager.stop()
+
+
+def sign_in(page, base_url: str, username: str, password: str = DEMO_PASSWORD) -> None:
+    """Sign in through the login form and wait for the start page."""
+    page.goto(base_url + "/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign in").click()
+    if "/accounts/login/" in page.url:
+        raise AssertionError(f"Sign-in as {username!r} failed; the login page is still shown.")
+
+
+@pytest.fixture
+def open_page(chromium, hub):
+    """Return ``open(username, phone=False, server=hub, path=None)``.
+
+    Each call opens a new browser context (its own cookies), signs in as
+    the demo user and returns the page, on ``path`` when given. Contexts
+    close at the end of the test.
+    """
+    contexts = []
+
+    def open_signed_in(username: str, *, phone: bool = False, server: HubServer | None = None,
+                       path: str | None = None, locale: str = "en-US"):
+        if username not in DEMO_USERS:
+            raise ValueError(f"Unknown demo user {username!r}; use one of {', '.join(DEMO_USERS)}.")
+        target = server or hub
+        options = {"viewport": PHONE_VIEWPORT if phone else DESKTOP_VIEWPORT, "locale": locale}
+        if phone:
+            options.update(is_mobile=True, has_touch=True, device_scale_factor=2)
+        context = chromium.new_context(**options)
+        context.set_default_timeout(DEFAULT_TIMEOUT_MS)
+        contexts.append(context)
+        page = context.new_page()
+        sign_in(page, target.url, username)
+        if path is not None:
+            page.goto(target.url + path)
+        return page
+
+    yield open_signed_in
+    for context in contexts:
+        context.close()

@@ -1,0 +1,202 @@
+"""Run the hub as a real ASGI server process for browser and live tests.
+
+``HubServer`` starts ``crisishub serve`` (Daphne) in a subprocess on a
+loopback port with its own data directory and SQLite database, and with
+every demo account's password set to ``DEMO_PASSWORD``. ``run_django``
+executes Python code against that same database in a separate process,
+so a test can prepare records or read them back without sharing Django
+state with the server.
+
+The benchmarks import this module too, so it depends only on the standard
+library.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+DEMO_PASSWORD = "browser-test-password-4821"
+DEMO_USERS = ("counselor", "dispatcher", "team1", "supervisor", "analyst", "admin")
+
+# Variables of the calling environment that must not leak into the server:
+# it always gets its own SQLite database and, unless asked, no Redis.
+_ISOLATED_VARIABLES = (
+    "DATABASE_URL", "CRISISHUB_REDIS_URL", "CRISISHUB_REDIS_PREFIX",
+    "CRISISHUB_SECRET_KEY", "CRISISHUB_SECRET_KEY_FILE", "DJANGO_SETTINGS_MODULE",
+)
+
+_DJANGO_PRELUDE = """\
+import json, os, django
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crisishub.settings")
+django.setup()
+"""
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that the OS reports free."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class HubServerError(RuntimeError):
+    pass
+
+
+class HubServer:
+    """One ``crisishub serve`` process on 127.0.0.1.
+
+    Several servers may share a ``data_dir``, and so one SQLite database,
+    to stand for app processes behind one address. Start them one after
+    another so that only the first one migrates.
+    """
+
+    def __init__(
+        self,
+        *,
+        data_dir: str | os.PathLike | None = None,
+        port: int | None = None,
+        env: dict[str, str] | None = None,
+        name: str = "hub",
+    ) -> None:
+        self._own_data_dir = data_dir is None
+        self.data_dir = Path(data_dir or tempfile.mkdtemp(prefix="crisishub-server-"))
+        self.port = port or free_port()
+        self.name = name
+        self.extra_env = dict(env or {})
+        self.process: subprocess.Popen | None = None
+        self.log_path = self.data_dir / f"{name}-{self.port}.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    def environment(self) -> dict[str, str]:
+        env = {key: value for key, value in os.environ.items() if key not in _ISOLATED_VARIABLES}
+        env.update(
+            {
+                "CRISISHUB_DATA_DIR": str(self.data_dir),
+                "CRISISHUB_DEMO_PASSWORD": DEMO_PASSWORD,
+                "CRISISHUB_LOG_LEVEL": env.get("CRISISHUB_LOG_LEVEL", "WARNING"),
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        env.update(self.extra_env)
+        return env
+
+    def start(self, timeout: float = 90.0) -> "HubServer":
+        """Start the server and wait until it serves the sign-in page."""
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "crisishub.cli", "serve",
+             "--host", "127.0.0.1", "--port", str(self.port)],
+            env=self.environment(), stdout=log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise HubServerError(
+                    f"crisishub serve on port {self.port} exited with code "
+                    f"{self.process.returncode} before serving requests:\n{self.log_tail()}"
+                )
+            try:
+                with urllib.request.urlopen(self.url + "/accounts/login/", timeout=2) as response:
+                    if response.status == 200:
+                        return self
+            except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise HubServerError(
+            f"crisishub serve on port {self.port} did not serve the sign-in page within {timeout:.0f} s:\n"
+            f"{self.log_tail()}"
+        )
+
+    def stop(self) -> None:
+        """Stop the process (SIGTERM, then SIGKILL after 10 s)."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+    def cleanup(self) -> None:
+        self.stop()
+        if self._own_data_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return "(no log)"
+        return "\n".join(text.splitlines()[-lines:])
+
+    def run_django(self, code: str, timeout: float = 60.0):
+        """Run ``code`` with Django set up on this server's database.
+
+        The code assigns its return value to ``result``, which travels back
+        as JSON and so must be JSON-serialisable.
+        """
+        script = _DJANGO_PRELUDE + "result = None\n" + code + (
+            "\nprint('@@RESULT@@' + json.dumps(result, default=str))\n"
+        )
+        completed = subprocess.run(
+            [sys.executable, "-c", script], env=self.environment(),
+            capture_output=True, text=True, timeout=timeout,
+        )
+        if completed.returncode != 0:
+            raise HubServerError(
+                f"Django code failed with exit code {completed.returncode}:\n"
+                f"{completed.stderr[-4000:]}"
+            )
+        for line in reversed(completed.stdout.splitlines()):
+            if line.startswith("@@RESULT@@"):
+                return json.loads(line[len("@@RESULT@@"):])
+        raise HubServerError(f"Django code printed no result:\n{completed.stdout[-2000:]}")
+
+    def __enter__(self) -> "HubServer":
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.cleanup()
+
+
+# Code for ``run_django``: open a pending incident downtown, as a counselor
+# would after screening. ``PRIORITY`` and ``LANGUAGE`` are set by the caller.
+OPEN_INCIDENT_CODE = """\
+from crisishub.core.services.intake import LocationInput, do_create_contact
+from crisishub.core.services.dispatch import do_request_mobile_response
+contact = do_create_contact(
+    source="988_transfer", preferred_language=LANGUAGE,
+    location=LocationInput(latitude=38.576594, longitude=-121.432144, precision="device"),
+)
+incident = do_request_mobile_response(contact, priority=PRIORITY, actor="test")
+result = {"id": incident.pk, "number": incident.number}
+"""
+
+
+def open_incident(server: HubServer, priority: int = 2, language: str = "en") -> dict:
+    """Open a pending incident on ``server``; return its id and number."""
+    code = f"PRIORITY = {priority!r}\nLANGUAGE = {language!r}\n" + OPEN_INCIDENT_CODE
+    return server.run_django(code)
