@@ -166,7 +166,8 @@ def openapi_document() -> dict:
                         "201": {"description": "Created (or replayed).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ReferralResult"}}}},
                         "400": _error("Invalid body or missing Idempotency-Key; nothing was saved."),
                         "401": _error("Missing or invalid token."),
-                        "409": _error("The request conflicts with the hub's state."),
+                        "405": _error("Method other than POST."),
+                        "409": _error("The request conflicts with the hub's state, for example no active matrix."),
                         "413": _error("Body too large."),
                         "422": _error("Idempotency-Key reused with a different body."),
                     },
@@ -181,6 +182,7 @@ def openapi_document() -> dict:
                         "200": {"description": "The incident.", "content": {"application/json": {"schema": {"type": "object"}}}},
                         "401": _error("Missing or invalid token."),
                         "404": _error("No such incident for this partner."),
+                        "405": _error("Method other than GET."),
                     },
                 }
             },

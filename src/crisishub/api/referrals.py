@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from crisishub.audit.context import acting_as
-from crisishub.core.errors import InvalidInput
+from crisishub.core.errors import FieldError, InvalidInput
 from crisishub.core.models import Contact, Language, LocationPrecision, Partner, Path
 from crisishub.core.services import dispatch, intake, triage
 
@@ -127,6 +127,10 @@ def parse_referral(body: Any) -> Referral:
         screening = _require_object(data["screening"], "screening")
         _reject_unknown(screening, SCREENING_FIELDS, "screening.")
         _require_object(screening.get("cssrs"), "screening.cssrs")
+        _bool(screening, "danger_to_others", "screening.danger_to_others", False)
+        _string(screening, "instrument_version", "screening.instrument_version", max_length=60)
+        if screening.get("lifeline") is not None:
+            _require_object(screening["lifeline"], "screening.lifeline")
 
     priority = data.get("priority")
     if priority is not None and (isinstance(priority, bool) or priority not in (1, 2, 3)):
@@ -175,14 +179,7 @@ def submit_referral(partner: Partner, referral: Referral) -> dict[str, Any]:
         )
         decision = None
         if referral.screening is not None:
-            screening = triage.do_record_screening(
-                contact,
-                cssrs_answers=referral.screening["cssrs"],
-                version=referral.screening.get("instrument_version") or triage.cssrs.INSTRUMENT_VERSION,
-                lifeline_factors=referral.screening.get("lifeline") or {},
-                danger_to_others=bool(referral.screening.get("danger_to_others", False)),
-                at=now,
-            )
+            screening = _record_screening(contact, referral.screening, now)
             if referral.mobile_response_requested:
                 decision = _partner_decision(contact, screening, referral, now)
         incident = None
@@ -197,6 +194,22 @@ def submit_referral(partner: Partner, referral: Referral) -> dict[str, Any]:
         "triage": _triage_body(decision),
         "incident": _incident_body(incident),
     }
+
+
+def _record_screening(contact, data: dict, now):
+    """Record the screening; field errors name the path in the request body."""
+    try:
+        return triage.do_record_screening(
+            contact,
+            cssrs_answers=data["cssrs"],
+            version=data.get("instrument_version") or triage.cssrs.INSTRUMENT_VERSION,
+            lifeline_factors=data.get("lifeline") or {},
+            danger_to_others=bool(data.get("danger_to_others", False)),
+            at=now,
+        )
+    except InvalidInput as error:
+        errors = [FieldError(f"screening.{e.field}", e.message, e.fix) for e in error.errors]
+        raise InvalidInput(error.message, errors) from None
 
 
 def _partner_decision(contact, screening, referral, now):

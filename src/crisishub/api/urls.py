@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from crisishub.api import views
 
@@ -6,4 +6,6 @@ urlpatterns = [
     path("v1/referrals", views.referrals, name="api-referrals"),
     path("v1/incidents/<str:number>", views.incident_status, name="api-incident"),
     path("openapi.json", views.openapi, name="api-openapi"),
+    # Any other address under /api/ gets the API's error body, not an HTML page.
+    re_path(r"^.*$", views.not_found, name="api-not-found"),
 ]

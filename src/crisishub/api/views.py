@@ -10,13 +10,12 @@ from django.db import IntegrityError, transaction
 from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET
 
 from crisishub.api.auth import partner_for_request
 from crisishub.api.errors import domain_error_response, error_response
 from crisishub.api.openapi import openapi_document
 from crisishub.api.referrals import parse_referral, submit_referral
-from crisishub.core.errors import DomainError
+from crisishub.core.errors import DomainError, FieldError
 from crisishub.core.models import IdempotencyRecord, Incident
 
 logger = logging.getLogger(__name__)
@@ -39,24 +38,43 @@ def _replayed(record: IdempotencyRecord) -> JsonResponse:
     return response
 
 
+def _method_not_allowed(request, allowed: str) -> JsonResponse:
+    response = error_response(
+        405, "method_not_allowed", f"Method {request.method} is not allowed here; use {allowed}."
+    )
+    response["Allow"] = allowed
+    return response
+
+
+def _declared_length(request) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
 @csrf_exempt
 def referrals(request):
     if request.method != "POST":
-        response = error_response(405, "method_not_allowed", f"Method {request.method} is not allowed here; use POST.")
-        response["Allow"] = "POST"
-        return response
+        return _method_not_allowed(request, "POST")
     partner = partner_for_request(request)
     if partner is None:
         return _unauthorized()
 
     key = request.headers.get("Idempotency-Key", "").strip()
     if not key or len(key) > MAX_KEY_LENGTH:
+        problem = "is missing" if not key else f"is longer than {MAX_KEY_LENGTH} characters"
         return error_response(
             400, "idempotency_key_missing",
-            f"The Idempotency-Key header is missing or longer than {MAX_KEY_LENGTH} characters.",
-            [_field("Idempotency-Key", "Send a unique key, such as a UUID, per referral; reuse it on retries.")],
+            f"The Idempotency-Key header {problem}.",
+            [FieldError(
+                "Idempotency-Key", f"The Idempotency-Key header {problem}.",
+                "Send a unique key, such as a UUID, per referral; reuse it on retries.",
+            )],
         )
-    if len(request.body) > MAX_BODY_BYTES:
+    # Checked before reading the body, so an oversized upload is never
+    # buffered.
+    if _declared_length(request) > MAX_BODY_BYTES or len(request.body) > MAX_BODY_BYTES:
         return error_response(413, "too_large", f"The body is larger than {MAX_BODY_BYTES} bytes.")
     body_hash = hashlib.sha256(request.body).hexdigest()
 
@@ -67,8 +85,10 @@ def referrals(request):
     try:
         body = json.loads(request.body or b"null")
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        return error_response(400, "invalid_json", f"The body is not valid JSON: {error}.",
-                              [_field("body", "Send a JSON object with Content-Type application/json.")])
+        message = f"The body is not valid JSON: {error}."
+        return error_response(400, "invalid_json", message, [
+            FieldError("body", message, "Send a JSON object with Content-Type application/json."),
+        ])
     try:
         referral = parse_referral(body)
         with transaction.atomic():
@@ -92,22 +112,19 @@ def referrals(request):
 
 def _replay_or_conflict(record: IdempotencyRecord, body_hash: str) -> JsonResponse:
     if record.request_sha256 != body_hash:
-        return error_response(
-            422, "idempotency_key_reused",
-            "This Idempotency-Key was already used with a different body.",
-            [_field("Idempotency-Key", "Use a new key for a new referral; retries must send the same body.")],
-        )
+        message = "This Idempotency-Key was already used with a different body."
+        return error_response(422, "idempotency_key_reused", message, [
+            FieldError(
+                "Idempotency-Key", message,
+                "Use a new key for a new referral; retries must send the same body.",
+            ),
+        ])
     return _replayed(record)
 
 
-def _field(name: str, fix: str):
-    from crisishub.core.errors import FieldError
-
-    return FieldError(name, f"Problem with {name}.", fix)
-
-
-@require_GET
 def incident_status(request, number: str):
+    if request.method not in ("GET", "HEAD"):
+        return _method_not_allowed(request, "GET")
     partner = partner_for_request(request)
     if partner is None:
         return _unauthorized()
@@ -123,6 +140,14 @@ def incident_status(request, number: str):
     })
 
 
-@require_GET
 def openapi(request):
+    if request.method not in ("GET", "HEAD"):
+        return _method_not_allowed(request, "GET")
     return JsonResponse(openapi_document(), json_dumps_params={"indent": 2})
+
+
+@csrf_exempt
+def not_found(request):
+    return error_response(
+        404, "not_found", f"No API endpoint at {request.path}; see /api/openapi.json for the routes."
+    )
