@@ -72,9 +72,35 @@ class FacilityAdmin(admin.ModelAdmin):
     search_fields = ("name", "address", "city", "zip_code")
 
 
+class TeamMemberFormSet(forms.BaseInlineFormSet):
+    """Reject a team that is not one counselor and one peer before saving."""
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        from crisishub.core.errors import InvalidInput
+        from crisishub.core.services.teams import validate_members
+
+        members = [
+            {
+                "display_name": form.cleaned_data.get("display_name", ""),
+                "role": form.cleaned_data.get("role", ""),
+                "languages": form.cleaned_data.get("languages") or [],
+            }
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE", False)
+        ]
+        try:
+            validate_members(members)
+        except InvalidInput as error:
+            raise forms.ValidationError(f"{error.message} {error.errors[0].fix}") from None
+
+
 class TeamMemberInline(admin.TabularInline):
     model = models.TeamMember
-    extra = 0
+    formset = TeamMemberFormSet
+    extra = 2
 
 
 @admin.register(models.Team)
@@ -82,6 +108,8 @@ class TeamAdmin(admin.ModelAdmin):
     list_display = ("name", "status", "station", "vehicle", "is_active")
     list_filter = ("status", "is_active")
     inlines = [TeamMemberInline]
+    # The union of the members' languages, computed on save.
+    readonly_fields = ("languages",)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

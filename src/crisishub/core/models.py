@@ -473,8 +473,20 @@ class Assignment(models.Model):
         ]
 
 
+class AppendOnlyQuerySet(models.QuerySet):
+    """Reject bulk update and delete, which bypass ``Model.save`` and ``delete``."""
+
+    def update(self, **kwargs):
+        raise PermissionError(f"{self.model._meta.verbose_name_plural} are append-only and cannot be changed.")
+
+    def delete(self):
+        raise PermissionError(f"{self.model._meta.verbose_name_plural} are append-only and cannot be deleted.")
+
+
 class IncidentEvent(models.Model):
     """One timestamped entry on an incident's timeline; never changed."""
+
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Kind(models.TextChoices):
         REQUESTED = "requested", _("Requested")

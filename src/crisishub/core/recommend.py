@@ -3,7 +3,11 @@
 Ranking is by estimated arrival first; a team without the person's
 language and a team already busy this shift are pushed back by penalties
 expressed in minutes, so every reason reads as a time trade-off. The
-weights are program policy, not measurements: change them in settings.
+penalties are program policy, not measurements: the service reads
+``settings.RECOMMENDATION_PENALTIES`` (keys ``language_penalty`` and
+``workload_penalty``, minutes). The travel-time model's constants are
+estimates, set by ``settings.TRAVEL_MODEL`` (see
+:meth:`StraightLineTravelModel.from_config`).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
+from django.core.signals import setting_changed
 
 from crisishub.rules.travel import StraightLineTravelModel
 
@@ -131,9 +136,36 @@ _model = None
 
 
 def _default_model():
+    """Return the travel-time model built from ``settings.TRAVEL_MODEL``."""
     global _model
     if _model is None:
         from django.conf import settings
 
-        _model = StraightLineTravelModel(**getattr(settings, "TRAVEL_MODEL", {}))
+        _model = StraightLineTravelModel.from_config(getattr(settings, "TRAVEL_MODEL", {}))
     return _model
+
+
+def penalties_from_settings() -> dict[str, float]:
+    """Return the ``recommend`` penalty arguments set in ``settings.RECOMMENDATION_PENALTIES``."""
+    from django.conf import settings
+
+    configured = dict(getattr(settings, "RECOMMENDATION_PENALTIES", {}))
+    unknown = sorted(set(configured) - {"language_penalty", "workload_penalty"})
+    if unknown:
+        raise ValueError(
+            f"Unknown RECOMMENDATION_PENALTIES key(s) {unknown}; use language_penalty "
+            "and workload_penalty (minutes)."
+        )
+    for name, value in configured.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            raise ValueError(f"RECOMMENDATION_PENALTIES[{name!r}] must be minutes >= 0, got {value!r}.")
+    return {name: float(value) for name, value in configured.items()}
+
+
+def _reset_on_setting_change(setting, **kwargs):
+    global _model
+    if setting == "TRAVEL_MODEL":
+        _model = None
+
+
+setting_changed.connect(_reset_on_setting_change)

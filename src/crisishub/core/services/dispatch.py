@@ -18,7 +18,7 @@ from crisishub.core.models import (
     IncidentStatus, LawEnforcement, NoTeamReason, Path, Team, TeamStatus,
     TriageDecision,
 )
-from crisishub.core.recommend import Recommendation, TeamSnapshot, recommend
+from crisishub.core.recommend import Recommendation, TeamSnapshot, penalties_from_settings, recommend
 
 logger = logging.getLogger(__name__)
 
@@ -450,7 +450,10 @@ def recommend_teams(incident: Incident, *, limit: int = 3, snapshot: TeamSnapsho
     if incident.latitude is None:
         return []
     snapshot = snapshot or build_team_snapshot()
-    return recommend(snapshot, incident.latitude, incident.longitude, incident.language, limit=limit)
+    return recommend(
+        snapshot, incident.latitude, incident.longitude, incident.language, limit=limit,
+        **penalties_from_settings(),
+    )
 
 
 # --- Interval metrics -----------------------------------------------------
@@ -458,16 +461,22 @@ def recommend_teams(incident: Incident, *, limit: int = 3, snapshot: TeamSnapsho
 def compute_intervals(incident: Incident, timeline: list[IncidentEvent] | None = None) -> dict[str, float | None]:
     """Minutes between timeline events, by the CAD interval definitions.
 
-    Times are the first occurrence of each event kind; a reassigned
-    incident counts from its last assignment.
+    call_processing = assigned - T0, turnout = en route - assigned,
+    travel = on scene - en route, response = on scene - assigned,
+    on_scene = cleared - on scene, transport = at destination -
+    transporting, committed = cleared - assigned, and t0_to_on_scene.
+    A reassigned incident counts from its last assignment: each later
+    event is the first of its kind after that assignment.
     """
     timeline = timeline if timeline is not None else list(incident.events.all())
-    first: dict[str, dt.datetime] = {}
-    last_assigned = None
+    assigned = None
     for event in timeline:
-        first.setdefault(event.kind, event.occurred_at)
         if event.kind == IncidentEvent.Kind.ASSIGNED:
-            last_assigned = event.occurred_at
+            assigned = event.occurred_at
+    first: dict[str, dt.datetime] = {}
+    for event in timeline:
+        if assigned is not None and event.occurred_at >= assigned:
+            first.setdefault(event.kind, event.occurred_at)
 
     def minutes(start, end):
         if start is None or end is None:
@@ -475,7 +484,6 @@ def compute_intervals(incident: Incident, timeline: list[IncidentEvent] | None =
         return round((end - start).total_seconds() / 60.0, 2)
 
     t0 = incident.t0
-    assigned = last_assigned
     en_route = first.get("en_route")
     on_scene = first.get("on_scene")
     transporting = first.get("transporting")
@@ -487,7 +495,7 @@ def compute_intervals(incident: Incident, timeline: list[IncidentEvent] | None =
         "travel": minutes(en_route, on_scene),
         "response": minutes(assigned, on_scene),
         "t0_to_on_scene": minutes(t0, on_scene),
-        "on_scene": minutes(on_scene, transporting or cleared),
+        "on_scene": minutes(on_scene, cleared),
         "transport": minutes(transporting, at_destination),
         "committed": minutes(assigned, cleared),
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from typing import Any, Iterable
 
 from django.db import transaction
@@ -16,11 +17,19 @@ from crisishub.core.models import Language, MemberRole, Station, Team, TeamMembe
 logger = logging.getLogger(__name__)
 
 # Words that mark a law-enforcement member; such a team is rejected because
-# the program's teams are never police.
-LAW_ENFORCEMENT_ROLES = frozenset({
-    "police", "police_officer", "officer", "sheriff", "deputy", "law_enforcement",
-    "peace_officer", "cop",
+# the program's teams are never police. A role matches when any of its words
+# is listed ("Police Officer", "sheriff's deputy") or it says "law enforcement".
+LAW_ENFORCEMENT_WORDS = frozenset({
+    "police", "officer", "sheriff", "sheriffs", "deputy", "cop", "trooper", "marshal",
+    "constable", "chp",
 })
+
+
+def is_law_enforcement_role(role: str) -> bool:
+    words = re.findall(r"[a-z]+", role.lower().replace("'", ""))
+    joined = " ".join(words)
+    return bool(LAW_ENFORCEMENT_WORDS.intersection(words)) or "law enforcement" in joined \
+        or "peace officer" in joined
 
 
 def validate_members(members: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -28,7 +37,7 @@ def validate_members(members: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     members = list(members)
     for index, member in enumerate(members):
         role = str(member.get("role", "")).strip().lower()
-        if role in LAW_ENFORCEMENT_ROLES:
+        if is_law_enforcement_role(role):
             raise InvalidInput.for_field(
                 f"members[{index}].role",
                 f"Role {member.get('role')!r} is law enforcement; mobile crisis teams never include police.",
@@ -75,6 +84,10 @@ def do_create_team(
     members = validate_members(members)
     if not name.strip():
         raise InvalidInput.for_field("name", "A team needs a name.", "Give the team's call sign.")
+    if Team.objects.filter(name=name.strip()).exists():
+        raise InvalidInput.for_field(
+            "name", f"A team named {name.strip()!r} already exists.", "Give the team another call sign."
+        )
     languages = sorted({lang for m in members for lang in m.get("languages", [])})
     with transaction.atomic():
         team = Team.objects.create(
