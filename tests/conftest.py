@@ -11,6 +11,13 @@ from crisishub.core import roles
 PASSWORD = "correct-horse-battery-staple"
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    """Hash test passwords with MD5: PBKDF2 takes about 0.9 s per user on a
+    slow 2-core machine, and tests need no protection of their passwords."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def reference_data(db):
     """Facilities from the data pack and the example matrix, active."""
