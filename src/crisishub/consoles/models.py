@@ -26,6 +26,14 @@ class ContactDraft(models.Model):
     cssrs_version = models.CharField(max_length=60, default=cssrs.INSTRUMENT_VERSION)
     # Item id to True/False for the items answered so far.
     cssrs_answers = models.JSONField(default=dict, blank=True)
+    # Call flags the matrix reads besides the screening: medical_emergency,
+    # weapon_present (bools) and caller_safe_at_phone (bool or None).
+    triage_flags = models.JSONField(default=dict, blank=True)
+    # Imminent-risk steps that have no field on Contact: the least invasive
+    # option tried, and when active rescue was started.
+    least_invasive_at = models.DateTimeField(null=True, blank=True)
+    least_invasive_note = models.CharField(max_length=300, blank=True)
+    active_rescue_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
