@@ -1,10 +1,43 @@
 """WebSocket consumer that forwards live hub events to open consoles.
 
-A dispatcher's console joins the ``dispatch`` group and a team member's
-phone joins ``team-<id>`` for each team the member belongs to. Events carry
-ids and statuses only; each console re-fetches the affected fragment over
-HTTP, so the server stays the source of truth and a reconnect just
-re-fetches.
+Consoles connect to ``/ws/live/`` with their session cookie. A user with
+``incident.dispatch`` or ``team.view`` (dispatchers, supervisors,
+administrators) joins the ``dispatch`` group. A team member joins
+``team-<team id>`` for each active team the member belongs to. Anyone
+else is closed with code 4403, and a socket without a signed-in user with
+4401.
+
+Every message to the browser is JSON ``{"event": name, "payload": {...}}``.
+The first is ``hello`` (payload ``{"groups": [...]}``), sent once the
+groups are joined; ``{"event": "ping"}`` from the browser gets ``pong``.
+Hub events, each sent only after its database transaction commits:
+
+=====================  ====================================  ===============
+event                  sent when                              groups
+=====================  ====================================  ===============
+incident.created       a mobile response is requested         dispatch
+incident.assigned      a team is assigned                     dispatch, team
+incident.status        the team records a field status        dispatch, team
+incident.unassigned    the team is taken off to reassign      dispatch
+incident.cancelled     the response is cancelled              dispatch, team
+incident.duplicate     attached as a duplicate call           dispatch
+incident.no_team       closed with the reason no team went    dispatch
+team.status            a team's status changes                dispatch, team
+team.position          a team reports its position            dispatch, team
+team.check_in          an on-scene check-in                   dispatch, team
+team.emergency         the team's emergency button            dispatch, team
+=====================  ====================================  ===============
+
+"team" is ``team-<id>`` of the incident's team (``payload.team_id``) for
+incident events, and of the team itself (``payload.id``) for team events.
+A team taken off an incident (reassigned) or whose incident is cancelled
+also gets ``team.status`` with its new status. Incident payloads carry
+``id, number, status, priority, t0, area_class, standard_minutes,
+language, latitude, longitude, team_id, no_team_reason``; team payloads
+``id, name, status, status_since, languages, latitude, longitude`` (plus
+``incident_id`` for check-in and emergency). Payloads carry no personal
+details: each console re-fetches what it shows over HTTP, where access is
+checked and audited, so a reconnect just re-fetches.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Live updates for open consoles, sent only after the change commits.
 
 A console that shows a team assignment must never show one that rolled
-back, so every publish goes through ``transaction.on_commit``.
+back, so every publish goes through ``transaction.on_commit``. The event
+names, payloads and groups are listed in ``crisishub.consoles.consumers``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from django.db import transaction
 logger = logging.getLogger(__name__)
 
 DISPATCH_GROUP = "dispatch"
+TEAM_EVENT_PREFIX = "team."
 
 _enabled = True
 
@@ -28,10 +30,34 @@ def team_group(team_id: int) -> str:
     return f"team-{team_id}"
 
 
-def publish_on_commit(event_type: str, payload: dict[str, Any], groups: tuple[str, ...] = (DISPATCH_GROUP,)) -> None:
-    """Send ``payload`` to each channel-layer group once the transaction commits."""
+def groups_for_event(
+    event_type: str, payload: dict[str, Any], groups: tuple[str, ...]
+) -> tuple[str, ...]:
+    """Return ``groups`` plus the team's own group for a ``team.*`` event.
+
+    A team event's payload is the team (its ``id``), so the team's phones
+    hear about their own status, check-ins and emergency alerts, including
+    the status change that follows a reassignment or a cancellation.
+    """
+    result = list(groups)
+    if event_type.startswith(TEAM_EVENT_PREFIX) and payload.get("id") is not None:
+        own_group = team_group(payload["id"])
+        if own_group not in result:
+            result.append(own_group)
+    return tuple(result)
+
+
+def publish_on_commit(
+    event_type: str, payload: dict[str, Any], groups: tuple[str, ...] = (DISPATCH_GROUP,)
+) -> None:
+    """Send ``payload`` to each channel-layer group once the transaction commits.
+
+    Outside a transaction (autocommit) the change is already committed, so
+    Django runs the send at once.
+    """
     if not _enabled:
         return
+    groups = groups_for_event(event_type, payload, groups)
 
     def send() -> None:
         from asgiref.sync import async_to_sync
