@@ -1,0 +1,208 @@
+"""Team phone app views, through Django's test client."""
+
+from __future__ import annotations
+
+import pytest
+
+from crisishub.audit.models import AuditEntry
+from crisishub.core.models import Facility, Incident, IncidentEvent, IncidentStatus, Team
+from crisishub.core.services.dispatch import do_assign_team
+
+HX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def member(personas, fleet):
+    """The team-member persona, on team CWRT-1."""
+    team = Team.objects.get(name="CWRT-1")
+    team.members.filter(role="counselor").update(user=personas["team_member"])
+    return personas["team_member"]
+
+
+@pytest.fixture
+def team_client(client, member):
+    client.force_login(member)
+    return client
+
+
+@pytest.fixture
+def assigned(make_incident, member):
+    incident = make_incident(priority=1)
+    incident.safety_notes = "Large dog in the yard"
+    incident.risk_level = "high"
+    incident.save(update_fields=["safety_notes", "risk_level"])
+    do_assign_team(incident.pk, Team.objects.get(name="CWRT-1").pk, actor="test")
+    incident.refresh_from_db()
+    return incident
+
+
+def tap(client, incident, status, **position):
+    data = {"status": status}
+    data.update(position)
+    return client.post(f"/team/incidents/{incident.pk}/status/", data, **HX)
+
+
+def test_no_assignment_page(team_client):
+    response = team_client.get("/team/")
+    assert response.status_code == 200
+    assert b'id="no-assignment"' in response.content
+    assert b'id="team-emergency"' in response.content
+
+
+def test_member_without_team(client, personas, fleet):
+    client.force_login(personas["team_member"])
+    response = client.get("/team/")
+    assert response.status_code == 200
+    assert b"not on a team" in response.content
+
+
+def test_assignment_shows_facts(team_client, assigned):
+    page = team_client.get("/team/").content.decode()
+    assert assigned.number in page
+    assert "Large dog in the yard" in page
+    assert 'id="assignment-risk"' in page
+    assert "High" in page
+    assert 'id="assignment-language"' in page
+    assert "geo:" in page
+    assert 'id="status-en_route"' in page
+    # Only the next statuses are enabled: at destination needs transporting.
+    assert 'id="status-at_destination" disabled' in page
+    assert 'id="status-en_route" disabled' not in page
+
+
+def test_assignment_fragment_for_live_refresh(team_client, member, make_incident):
+    before = team_client.get("/team/assignment/")
+    assert b'id="no-assignment"' in before.content
+    incident = make_incident()
+    do_assign_team(incident.pk, Team.objects.get(name="CWRT-1").pk, actor="test")
+    after = team_client.get("/team/assignment/")
+    assert incident.number.encode() in after.content
+    assert b"live-incident from:body" in after.content
+
+
+def test_each_status_stamped(team_client, assigned):
+    response = tap(team_client, assigned, "en_route", latitude="38.58", longitude="-121.45")
+    assert response.status_code == 200
+    assert b"En route recorded at" in response.content
+    for status in ("on_scene", "transporting", "at_destination", "cleared"):
+        assert tap(team_client, assigned, status).status_code == 200
+    kinds = list(IncidentEvent.objects.filter(incident=assigned).values_list("kind", flat=True))
+    assert kinds[-5:] == ["en_route", "on_scene", "transporting", "at_destination", "cleared"]
+    en_route = IncidentEvent.objects.get(incident=assigned, kind="en_route")
+    assert en_route.latitude == pytest.approx(38.58)
+    assert en_route.occurred_at is not None
+    assert IncidentEvent.objects.get(incident=assigned, kind="on_scene").latitude is None
+    assigned.refresh_from_db()
+    assert assigned.status == IncidentStatus.CLEARED
+
+
+def test_status_backwards_rejected(team_client, assigned):
+    assert tap(team_client, assigned, "on_scene").status_code == 200
+    response = tap(team_client, assigned, "en_route")
+    assert response.status_code == 409
+    assert b'id="team-error"' in response.content
+
+
+def test_bad_position_ignored(team_client, assigned):
+    response = tap(team_client, assigned, "en_route", latitude="north", longitude="-121.4")
+    assert response.status_code == 200
+    assert IncidentEvent.objects.get(incident=assigned, kind="en_route").latitude is None
+
+
+def test_other_team_incident_denied(team_client, member, make_incident):
+    incident = make_incident()
+    do_assign_team(incident.pk, Team.objects.get(name="CWRT-2").pk, actor="test")
+    response = tap(team_client, incident, "en_route")
+    assert response.status_code == 403
+    assert AuditEntry.objects.filter(action=AuditEntry.Action.DENIED, object_id=str(incident.pk)).exists()
+    incident.refresh_from_db()
+    assert incident.status == IncidentStatus.ASSIGNED
+
+
+def test_check_in_and_emergency(team_client, assigned):
+    response = team_client.post("/team/check-in/", {"latitude": "38.57", "longitude": "-121.44"}, **HX)
+    assert response.status_code == 200
+    team = Team.objects.get(name="CWRT-1")
+    assert team.last_checkin_at is not None
+    assert team.last_latitude == pytest.approx(38.57)
+    response = team_client.post("/team/emergency/", {}, **HX)
+    assert response.status_code == 200
+    assert b"Emergency alert sent to dispatch" in response.content
+    kinds = set(IncidentEvent.objects.filter(incident=assigned).values_list("kind", flat=True))
+    assert {"check_in", "emergency"} <= kinds
+
+
+def test_emergency_publishes_to_dispatch(team_client, assigned, settings):
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)("dispatch", channel)
+    from django.test import TestCase
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        team_client.post("/team/emergency/", {}, **HX)
+    message = async_to_sync(layer.receive)(channel)
+    assert message["event"] == "team.emergency"
+    assert message["payload"]["incident_id"] == assigned.pk
+
+
+def closeout(client, incident, **fields):
+    data = {f"closeout-{key}": value for key, value in fields.items()}
+    return client.post(f"/team/incidents/{incident.pk}/close-out/", data, **HX)
+
+
+def test_closeout_transport_needs_consent(team_client, assigned):
+    tap(team_client, assigned, "on_scene")
+    facility = Facility.objects.filter(is_active=True).first()
+    response = closeout(team_client, assigned, disposition="voluntary_transport",
+                        law_enforcement="none", transport_destination=str(facility.pk))
+    assert response.status_code == 400
+    assert b"error-summary" in response.content
+    assert b"recorded consent" in response.content
+    assigned.refresh_from_db()
+    assert assigned.disposition == ""
+    response = closeout(team_client, assigned, disposition="voluntary_transport",
+                        law_enforcement="none", transport_destination=str(facility.pk),
+                        transport_consent="yes")
+    assert response.status_code == 200
+    assigned.refresh_from_db()
+    assert assigned.disposition == "voluntary_transport"
+    assert assigned.transport_destination == facility
+    assert assigned.transport_consent is True
+
+
+def test_closeout_law_enforcement_needs_reason(team_client, assigned):
+    tap(team_client, assigned, "on_scene")
+    response = closeout(team_client, assigned, disposition="resolved_in_community",
+                        law_enforcement="requested_by_team")
+    assert response.status_code == 400
+    assert b"Say why law enforcement was involved" in response.content
+    response = closeout(team_client, assigned, disposition="resolved_in_community",
+                        law_enforcement="requested_by_team",
+                        law_enforcement_reason="Weapon seen on arrival")
+    assert response.status_code == 200
+    assigned.refresh_from_db()
+    assert assigned.law_enforcement == "requested_by_team"
+    assert assigned.law_enforcement_reason == "Weapon seen on arrival"
+
+
+def test_closeout_offered_after_clear(team_client, assigned):
+    for status in ("en_route", "on_scene", "cleared"):
+        tap(team_client, assigned, status)
+    page = team_client.get("/team/").content.decode()
+    assert 'id="no-assignment"' in page
+    assert 'id="closeout-form"' in page
+    assert closeout(team_client, assigned, disposition="declined",
+                    law_enforcement="none").status_code == 200
+    assert 'id="closeout-form"' not in team_client.get("/team/").content.decode()
+
+
+@pytest.mark.parametrize("role", ["call_counselor", "dispatcher", "supervisor", "analyst"])
+def test_other_roles_get_403(client, personas, fleet, role):
+    client.force_login(personas[role])
+    response = client.get("/team/")
+    assert response.status_code == 403
+    assert AuditEntry.objects.filter(action=AuditEntry.Action.DENIED, actor=personas[role]).exists()
