@@ -8,4 +8,12 @@ class AuditConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.contrib.auth import get_user_model
+
         from crisishub.audit import signals  # noqa: F401
+        from crisishub.audit.registry import audited
+
+        # Staff accounts: who may do what is itself audited. The password
+        # hash is recorded as changed without its value, and sign-ins
+        # (last_login) are not record changes.
+        audited(redact=("password",), exclude=("last_login",))(get_user_model())

@@ -6,8 +6,25 @@ from django.conf import settings
 from django.db import models
 
 
+class AppendOnlyQuerySet(models.QuerySet):
+    """Reject bulk update and delete, which bypass ``save`` and ``delete``."""
+
+    def update(self, **kwargs):
+        raise PermissionError("Audit entries are append-only and cannot be changed.")
+
+    def delete(self):
+        raise PermissionError("Audit entries are append-only and cannot be deleted.")
+
+
 class AuditEntry(models.Model):
-    """One create, change, delete, view or denied access, never edited."""
+    """One create, change, delete, view or denied access, never edited.
+
+    The ORM and the admin reject edits and deletes. NOTE: raw SQL can still
+    change the table; a database role without UPDATE and DELETE rights on
+    it closes that gap in production.
+    """
+
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Action(models.TextChoices):
         CREATE = "create", "Create"

@@ -12,7 +12,7 @@ import logging
 from typing import Any
 
 from django.db import models
-from django.db.models.signals import post_delete, post_save, pre_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.dispatch import receiver
 
 from crisishub.audit.context import current_actor
@@ -120,6 +120,25 @@ def audit_delete(sender, instance, **kwargs):
     if policy is None:
         return
     write_entry(AuditEntry.Action.DELETE, instance, {}, message="deleted")
+
+
+@receiver(m2m_changed)
+def audit_many_to_many(sender, instance, action, reverse, model, pk_set, **kwargs):
+    """Record added and removed links, such as a user's role groups."""
+    if reverse or action not in ("post_add", "post_remove", "post_clear"):
+        return
+    policy = policy_for(type(instance))
+    if policy is None:
+        return
+    field_name = next(
+        (f.name for f in instance._meta.many_to_many if f.remote_field.through is sender),
+        None,
+    )
+    if field_name is None or field_name in policy.exclude:
+        return
+    change = {"post_add": "added", "post_remove": "removed", "post_clear": "cleared"}[action]
+    names = sorted(str(obj) for obj in model._base_manager.filter(pk__in=pk_set or []))
+    write_entry(AuditEntry.Action.CHANGE, instance, {field_name: {change: names}})
 
 
 def record_view(instance: models.Model, fields: list[str] | None = None, message: str = "") -> AuditEntry:

@@ -29,6 +29,10 @@ def access_contact_by_id(user, contact_id: int, *, fields: list[str] | None = No
     except (Contact.DoesNotExist, ValueError, TypeError):
         raise Http404(f"Contact {contact_id} not found.") from None
     record_view(contact, fields)
+    if contact.person is not None:
+        # The contact page shows the linked person too, so that is a view
+        # of the person's record.
+        record_view(contact.person, fields, message=f"via contact {contact.pk}")
     return contact
 
 

@@ -56,7 +56,10 @@ class RiskMatrixAdmin(admin.ModelAdmin):
 
         with transaction.atomic():
             if obj.is_active:
-                models.RiskMatrix.objects.exclude(pk=obj.pk).filter(is_active=True).update(is_active=False)
+                # Saved one by one so the audit trail records each deactivation.
+                for previous in models.RiskMatrix.objects.exclude(pk=obj.pk).filter(is_active=True):
+                    previous.is_active = False
+                    previous.save(update_fields=["is_active"])
             if obj.created_at is None:
                 obj.created_at = timezone.now()
             super().save_model(request, obj, form, change)

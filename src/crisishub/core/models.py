@@ -61,6 +61,7 @@ class Person(models.Model):
         return f"Person {self.pk}"
 
 
+@audited(redact=("token_sha256",))
 class Partner(models.Model):
     """A 988 or other partner that sends referrals through the API."""
 
@@ -447,6 +448,7 @@ class Incident(models.Model):
         return 120 if self.area_class == "rural" else 60
 
 
+@audited()
 class Assignment(models.Model):
     """A team working an incident. At most one active row per team and per
     incident, enforced by partial unique indexes on both databases."""

@@ -133,7 +133,9 @@ def create_demo_staff(stream=sys.stdout) -> None:
         team = Team.objects.filter(name="CWRT-1").first()
         team_user = User.objects.filter(username="team1").first()
         if team and team_user:
-            team.members.filter(role="counselor").update(user=team_user)
+            for member in team.members.filter(role="counselor"):
+                member.user = team_user
+                member.save(update_fields=["user"])
     if created:
         print("Demo staff accounts (passwords are shown only now):", file=stream)
         for username, role, password in created:
@@ -149,7 +151,11 @@ def prepare_database(demo: bool = True, verbosity: int = 0) -> None:
         create_demo_fleet()
         create_demo_staff()
         now = timezone.now()
-        Team.objects.filter(status="off_duty").update(status="available", status_since=now)
+        with acting_as(label="setup"):
+            for team in Team.objects.filter(status="off_duty"):
+                team.status = "available"
+                team.status_since = now
+                team.save(update_fields=["status", "status_since"])
 
 
 def run_server(host: str, port: int, demo: bool = True) -> int:

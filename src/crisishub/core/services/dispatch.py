@@ -229,6 +229,14 @@ def do_assign_team(incident_id: int, team_id: int, *, actor=None, at: dt.datetim
     return assignment
 
 
+def _end_assignments(incident: Incident, at: dt.datetime) -> None:
+    """Close the incident's active assignment, one audited save per row."""
+    for assignment in Assignment.objects.filter(incident=incident, active=True):
+        assignment.active = False
+        assignment.ended_at = at
+        assignment.save(update_fields=["active", "ended_at"])
+
+
 def _team_payload(team: Team) -> dict[str, Any]:
     from crisishub.core.services.teams import team_payload
 
@@ -273,7 +281,7 @@ def do_record_status(
             team_fields.append("last_checkin_at")
         team.save(update_fields=team_fields)
         if status == IncidentStatus.CLEARED:
-            Assignment.objects.filter(incident=incident, active=True).update(active=False, ended_at=now)
+            _end_assignments(incident, now)
         _add_event(incident, status, at=now, actor=actor, team=team, latitude=latitude, longitude=longitude)
         _publish(incident, "incident.status")
         events.publish_on_commit("team.status", _team_payload(team))
@@ -290,7 +298,7 @@ def do_unassign(incident_id: int, *, reason: str, actor=None, at=None) -> Incide
         if incident.status not in (IncidentStatus.ASSIGNED, IncidentStatus.EN_ROUTE):
             raise Conflict(f"Incident {incident.number} is {incident.status}; only an assigned or en-route team can be taken off.")
         team = _lock_team(incident.team_id)
-        Assignment.objects.filter(incident=incident, active=True).update(active=False, ended_at=now)
+        _end_assignments(incident, now)
         _add_event(incident, IncidentEvent.Kind.UNASSIGNED, at=now, actor=actor, team=team, detail={"reason": reason})
         incident.status = IncidentStatus.PENDING
         incident.team = None
@@ -312,7 +320,7 @@ def do_cancel_incident(incident_id: int, *, reason: str, actor=None, at=None) ->
         if incident.status not in (IncidentStatus.PENDING, IncidentStatus.ASSIGNED, IncidentStatus.EN_ROUTE):
             raise Conflict(f"Incident {incident.number} is {incident.status} and can no longer be cancelled.")
         team = _lock_team(incident.team_id) if incident.team_id else None
-        Assignment.objects.filter(incident=incident, active=True).update(active=False, ended_at=now)
+        _end_assignments(incident, now)
         incident.status = IncidentStatus.CANCELLED
         incident.cancel_reason = reason.strip()[:300]
         incident.save(update_fields=["status", "cancel_reason"])

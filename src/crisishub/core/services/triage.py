@@ -96,7 +96,11 @@ def do_install_matrix(document: dict[str, Any], *, activate: bool = True, at: dt
     now = at or timezone.now()
     with transaction.atomic():
         if activate:
-            RiskMatrix.objects.filter(is_active=True).update(is_active=False)
+            # One save per row, not QuerySet.update(), so the audit trail
+            # records the deactivation.
+            for previous in RiskMatrix.objects.select_for_update().filter(is_active=True):
+                previous.is_active = False
+                previous.save(update_fields=["is_active"])
         row = RiskMatrix.objects.create(
             version=parsed.version, label=parsed.label, document=document,
             is_active=activate, created_at=now,
