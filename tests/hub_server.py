@@ -13,6 +13,7 @@ library.
 
 from __future__ import annotations
 
+import http.cookiejar
 import json
 import os
 import shutil
@@ -23,6 +24,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -35,6 +37,10 @@ _ISOLATED_VARIABLES = (
     "DATABASE_URL", "CRISISHUB_REDIS_URL", "CRISISHUB_REDIS_PREFIX",
     "CRISISHUB_SECRET_KEY", "CRISISHUB_SECRET_KEY_FILE", "DJANGO_SETTINGS_MODULE",
 )
+
+# Requests go straight to the loopback server, whatever proxy the
+# environment names.
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 _DJANGO_PRELUDE = """\
 import json, os, django
@@ -117,7 +123,7 @@ class HubServer:
                     f"{self.process.returncode} before serving requests:\n{self.log_tail()}"
                 )
             try:
-                with urllib.request.urlopen(self.url + "/accounts/login/", timeout=2) as response:
+                with _DIRECT.open(self.url + "/accounts/login/", timeout=2) as response:
                     if response.status == 200:
                         return self
             except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
@@ -200,3 +206,63 @@ def open_incident(server: HubServer, priority: int = 2, language: str = "en") ->
     """Open a pending incident on ``server``; return its id and number."""
     code = f"PRIORITY = {priority!r}\nLANGUAGE = {language!r}\n" + OPEN_INCIDENT_CODE
     return server.run_django(code)
+
+
+class HubClient:
+    """A signed-in HTTP session on a hub server, with CSRF handled.
+
+    Sessions live in the database, so a client signed in through one
+    server process is also signed in on another that shares its database.
+    """
+
+    def __init__(self, server: HubServer) -> None:
+        self.server = server
+        self.cookies = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(
+            urllib.request.ProxyHandler({}), urllib.request.HTTPCookieProcessor(self.cookies)
+        )
+
+    def cookie(self, name: str) -> str:
+        for cookie in self.cookies:
+            if cookie.name == name:
+                return cookie.value
+        return ""
+
+    def cookie_header(self) -> str:
+        return "; ".join(f"{cookie.name}={cookie.value}" for cookie in self.cookies)
+
+    def login(self, username: str, password: str = DEMO_PASSWORD) -> "HubClient":
+        self.opener.open(self.server.url + "/accounts/login/", timeout=30).read()
+        status, body = self.post("/accounts/login/", {"username": username, "password": password},
+                                 htmx=False)
+        if not self.cookie("sessionid"):
+            raise HubServerError(f"Sign-in as {username!r} failed (HTTP {status}).")
+        return self
+
+    def get(self, path: str, *, server: HubServer | None = None) -> tuple[int, str]:
+        return self._send(urllib.request.Request((server or self.server).url + path))
+
+    def post(self, path: str, data: dict, *, htmx: bool = True,
+             server: HubServer | None = None) -> tuple[int, str]:
+        """POST form ``data`` to ``path``; return the status and the body."""
+        headers = {"X-CSRFToken": self.cookie("csrftoken")}
+        if htmx:
+            headers["HX-Request"] = "true"
+        fields = dict(data, csrfmiddlewaretoken=self.cookie("csrftoken"))
+        request = urllib.request.Request(
+            (server or self.server).url + path,
+            data=urllib.parse.urlencode(fields).encode(), headers=headers, method="POST",
+        )
+        return self._send(request)
+
+    def _send(self, request) -> tuple[int, str]:
+        try:
+            with self.opener.open(request, timeout=30) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+    def websocket_headers(self, server: HubServer | None = None) -> dict[str, str]:
+        """Return the headers a browser sends to open /ws/live/ on ``server``."""
+        target = server or self.server
+        return {"Cookie": self.cookie_header(), "Origin": target.url}

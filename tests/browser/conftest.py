@@ -34,6 +34,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--disable-dev-shm-usage",
+    "--no-proxy-server",
 ]
 # A phone-sized viewport (a common 6.1-inch phone, in CSS pixels).
 PHONE_VIEWPORT = {"width": 390, "height": 844}
