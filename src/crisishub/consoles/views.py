@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from functools import wraps
+from urllib.parse import urlsplit
+
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import Resolver404, resolve
@@ -19,6 +24,28 @@ ROLE_START_PAGES = [
     (roles.TEAM_MEMBER, "/team/"),
     (roles.ANALYST, "/reports/"),
 ]
+
+
+def console_login_required(view):
+    """Like ``login_required``, but an htmx request after the session
+    expired sends the whole page to sign-in (``HX-Redirect``) instead of
+    swapping the sign-in form into a fragment. After signing in, the user
+    returns to the page they were on."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.user.is_authenticated:
+            return view(request, *args, **kwargs)
+        if request.headers.get("HX-Request") == "true":
+            current = urlsplit(request.headers.get("HX-Current-URL", ""))
+            next_path = current.path or request.path
+            response = redirect_to_login(next_path, settings.LOGIN_URL)
+            answer = HttpResponse(status=200)
+            answer["HX-Redirect"] = response["Location"]
+            return answer
+        return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
+
+    return wrapper
 
 
 def start_page_for(user) -> str | None:

@@ -15,7 +15,6 @@ import re
 import secrets
 from functools import wraps
 
-from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -25,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from crisishub.consoles import forms
+from crisishub.consoles.views import console_login_required
 from crisishub.consoles.models import ContactDraft
 from crisishub.core.access import access_contact_by_id, require
 from crisishub.core.errors import Conflict, InvalidInput
@@ -45,7 +45,7 @@ VIEWED_FIELDS = ["caller_name", "caller_phone", "location_text", "notes"]
 def counselor_required(view):
     """Sign-in, then the contact.edit capability (denials are audited)."""
 
-    @login_required
+    @console_login_required
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         require(request.user, EDIT_CAPABILITY, "consoles.counselor")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from functools import wraps
 
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -23,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from crisishub.audit.signals import record_denied
 from crisishub.consoles import forms
+from crisishub.consoles.views import console_login_required
 from crisishub.core.access import access_incident_by_id, require
 from crisishub.core.errors import DomainError, InvalidInput
 from crisishub.core.models import Incident, IncidentStatus, Team, TeamMember
@@ -55,7 +55,7 @@ CLOSE_OUT_STATUSES = (
 def team_member_required(view):
     """Sign-in, then the incident.field_update capability (denials are audited)."""
 
-    @login_required
+    @console_login_required
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         require(request.user, FIELD_CAPABILITY, "consoles.team")
