@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 
@@ -18,6 +18,9 @@ class Actor:
     user: Any = None
     label: str = ""
     request_path: str = ""
+    # Denials recorded while this actor acts, so a request's 403 is
+    # recorded once.
+    denials: list = field(default_factory=list, compare=False)
 
 
 _current_actor: contextvars.ContextVar[Actor] = contextvars.ContextVar(

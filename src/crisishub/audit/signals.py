@@ -150,6 +150,7 @@ def record_denied(object_type: str, object_id: str, message: str) -> AuditEntry:
     from django.utils import timezone
 
     actor = current_actor()
+    actor.denials.append(f"{object_type}:{object_id}")
     logger.warning(
         "Access denied to %s:%s for %s: %s",
         object_type, object_id, actor.user or actor.label, message,

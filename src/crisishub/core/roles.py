@@ -46,10 +46,54 @@ CAPABILITIES: dict[str, frozenset[str]] = {
 
 ALL_CAPABILITIES = frozenset().union(*CAPABILITIES.values())
 
+# Admin screens each capability opens, as (app label, model, actions). The
+# role groups get these Django permissions, so the admin shows a supervisor
+# the directory and teams and an administrator the configuration.
+ADMIN_PERMISSIONS: dict[str, tuple[tuple[str, str, tuple[str, ...]], ...]] = {
+    "matrix.edit": (("core", "riskmatrix", ("view", "add", "change", "delete")),),
+    "directory.edit": (("core", "facility", ("view", "add", "change", "delete")),),
+    "team.manage": (
+        ("core", "team", ("view", "add", "change", "delete")),
+        ("core", "teammember", ("view", "add", "change", "delete")),
+        ("core", "station", ("view", "add", "change", "delete")),
+    ),
+    "staff.manage": (
+        ("auth", "user", ("view", "add", "change", "delete")),
+        ("auth", "group", ("view",)),
+        ("core", "partner", ("view", "add", "change", "delete")),
+    ),
+    "audit.view": (("audit", "auditentry", ("view",)),),
+}
+ADMIN_CAPABILITIES = frozenset(ADMIN_PERMISSIONS)
+
 
 def ensure_role_groups() -> None:
+    """Create the role groups and give each the admin permissions of its capabilities."""
+    from django.contrib.auth.models import Permission
+
     for role in ROLES:
-        Group.objects.get_or_create(name=role)
+        group, _ = Group.objects.get_or_create(name=role)
+        wanted = [
+            (app_label, f"{action}_{model}")
+            for capability in sorted(CAPABILITIES[role] & ADMIN_CAPABILITIES)
+            for app_label, model, actions in ADMIN_PERMISSIONS[capability]
+            for action in actions
+        ]
+        permissions = [
+            permission
+            for permission in Permission.objects.filter(
+                content_type__app_label__in={app for app, _ in wanted}
+            ).select_related("content_type")
+            if (permission.content_type.app_label, permission.codename) in wanted
+        ]
+        group.permissions.set(permissions)
+
+
+def uses_admin(user) -> bool:
+    """Return whether the user may open the administration site."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    return user.is_staff or bool(user_capabilities(user) & ADMIN_CAPABILITIES)
 
 
 def user_roles(user) -> frozenset[str]:
