@@ -296,10 +296,19 @@ def _page_context(contact: Contact, draft: ContactDraft, details_form=None, **ov
     context["details_form"] = details_form or forms.CallerDetailsForm(
         initial=forms.CallerDetailsForm.initial_from(contact)
     )
+    context["county_outline"] = _county_outline()
     context["repeats"] = intake.find_repeat_contacts(
         phone=contact.caller_phone, name=contact.caller_name, exclude_id=contact.pk
     )
     return context
+
+
+def _county_outline() -> list[list[float]]:
+    """The county boundary as [latitude, longitude] pairs, drawn on the map
+    so it shows the service area even without map tiles."""
+    from crisishub import datapack
+
+    return [[lat, lon] for lon, lat in datapack.load_boundary()]
 
 
 def _respond(request, contact, draft, status: int = 200, **overrides) -> HttpResponse:

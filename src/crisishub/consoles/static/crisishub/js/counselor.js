@@ -115,6 +115,15 @@
     if (config.tile_url) {
       window.L.tileLayer(config.tile_url, { attribution: config.attribution || "", maxZoom: 19 }).addTo(map);
     }
+    var outlineElement = document.getElementById("counselor-county-outline");
+    if (outlineElement) {
+      var outline = window.L.polygon(JSON.parse(outlineElement.textContent), {
+        color: "#1f4e8c", weight: 2, fill: false, interactive: false,
+      }).addTo(map);
+      if (!hasPoint) {
+        map.fitBounds(outline.getBounds());
+      }
+    }
     if (hasPoint) {
       placeMarker(lat, lon);
     }
