@@ -1,8 +1,8 @@
 """Forms of the counselor console and the team app.
 
-Each form checks what a person can fix on the screen; the services check
-the rules again, and a service's InvalidInput is put back on the form's
-fields by ``add_domain_errors``.
+Each form checks what a person can fix on the screen. The services check
+the rules again, and ``add_domain_errors`` puts a service's InvalidInput
+back on the form's fields.
 """
 
 from __future__ import annotations
@@ -170,6 +170,8 @@ class CssrsAnswerForm(forms.Form):
 
 
 def _factor_choices(enum) -> list[tuple[str, str]]:
+    # NOTE: factor labels come from the rule codes, so they stay English in
+    # the Spanish interface (as do the C-SSRS item labels and matrix reasons).
     return [(member.value, member.value.replace("_", " ").capitalize()) for member in enum]
 
 

@@ -2,8 +2,8 @@
 
 The contact page is one form per step of the call. Caller details are
 autosaved field by field as the counselor types (htmx), and every other
-step answers an htmx request with the re-rendered workflow section, or a
-plain POST with a redirect, so the page also works without JavaScript. A
+step responds to an htmx request with the re-rendered workflow section,
+and to a plain POST with a redirect, so the page also works without JavaScript. A
 step that fails validation is shown again with a summary and the error at
 each field, with status 400 (409 when the contact's state forbids it).
 """
@@ -155,8 +155,8 @@ def _latest_decision(contact: Contact) -> TriageDecision | None:
 
 
 def _screening_state(draft: ContactDraft) -> dict:
-    """The C-SSRS as far as it has gone: answered items, the next item,
-    and once complete the risk level with its reason."""
+    """Return the C-SSRS so far: the items with answers, the next item, and
+    once complete the risk level with its reason."""
     answers = {str(k): v for k, v in (draft.cssrs_answers or {}).items()}
     sequence, _known = cssrs.asked_items(answers, draft.cssrs_version)
     answered = [
@@ -179,7 +179,7 @@ def _recommendation(contact: Contact, draft: ContactDraft, screening_state: dict
     """Evaluate the active matrix on what is known so far.
 
     Before the Lifeline domains are recorded the recommendation rests on
-    the C-SSRS alone, and the page says it is preliminary.
+    the C-SSRS alone, and the page marks it as preliminary.
     """
     result = screening_state["result"]
     if result is None and screening is None:
@@ -304,15 +304,15 @@ def _page_context(contact: Contact, draft: ContactDraft, details_form=None, **ov
 
 
 def _county_outline() -> list[list[float]]:
-    """The county boundary as [latitude, longitude] pairs, drawn on the map
-    so it shows the service area even without map tiles."""
+    """Return the county boundary as [latitude, longitude] pairs, drawn on
+    the map so it shows the service area even without map tiles."""
     from crisishub import datapack
 
     return [[lat, lon] for lon, lat in datapack.load_boundary()]
 
 
 def _respond(request, contact, draft, status: int = 200, **overrides) -> HttpResponse:
-    """Answer a workflow step: the section for htmx, else the page or a redirect."""
+    """Render a workflow step's result: the section for htmx, else the page or a redirect."""
     if is_htmx(request):
         return render(request, "consoles/counselor/_workflow.html",
                       _workflow_context(contact, draft, **overrides), status=status)
@@ -552,7 +552,7 @@ def record_assessment(request: HttpRequest, contact_id: int) -> HttpResponse:
 
 def _same_screening(latest: Screening | None, draft: ContactDraft, lifeline_data: dict,
                     danger: bool) -> bool:
-    """Whether the latest screening already holds these answers (a resubmit)."""
+    """Return whether the latest screening already contains these answers (a resubmit)."""
     if latest is None:
         return False
     stored = latest.lifeline_domains or {}

@@ -1,10 +1,10 @@
 """The mobile team's phone app: the current assignment, status taps,
 check-in, the emergency alert and close-out.
 
-A team member sees only the incidents of their own team. Each action
-answers an htmx request with the re-rendered team panel, or a plain POST
-with a redirect, and shows a validation or state error in the panel with
-status 400 or 409.
+A team member can open only the incidents of their own team. Each action
+responds to an htmx request with the re-rendered team panel, and to a
+plain POST with a redirect. A validation or state error is shown in the
+panel with status 400 or 409.
 """
 
 from __future__ import annotations
@@ -151,8 +151,8 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_GET
 @team_member_required
 def assignment_fragment(request: HttpRequest) -> HttpResponse:
-    """The assignment card, re-fetched on live events (and by polling while
-    the live socket is down)."""
+    """Render the assignment card, which the page re-fetches on live events
+    (and by polling while the live socket is down)."""
     return render(request, "consoles/team/_assignment.html",
                   _panel_context(request, _team_for(request.user)))
 
@@ -199,7 +199,8 @@ def check_in(request: HttpRequest) -> HttpResponse:
 @require_POST
 @team_member_required
 def emergency(request: HttpRequest) -> HttpResponse:
-    """Alert the dispatcher at once; the position is added when sent."""
+    """Alert the dispatcher at once, then store the last known position if
+    the browser sent one."""
     team = _team_for(request.user)
     if team is None:
         return _respond(request, None, 409, error=_("Your account is not on a team."))

@@ -4,7 +4,7 @@
 (function () {
   "use strict";
 
-  // Longest wait for a position fix before the form goes without one.
+  // Maximum wait for a position fix before the form goes without one.
   var FIX_TIMEOUT_MS = 3000;
   var lastPosition = null;
 
