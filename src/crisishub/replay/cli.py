@@ -30,6 +30,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=1, help="Seed for every drawn value (default 1).")
     parser.add_argument("--format", choices=("json", "table"), default="table", help="Output format.")
     parser.add_argument(
+        "--keep-outside", action="store_true",
+        help="Keep events outside Sacramento County and count them as 'outside the service "
+        "area' (default: reject an events file that has any).",
+    )
+    parser.add_argument(
         "--database",
         help="Database URL to replay into (default: a new temporary SQLite database).",
     )
@@ -49,12 +54,16 @@ def _float(row: dict, column: str, path: Path, line: int) -> float:
     return value
 
 
-def read_events(path: Path) -> list[ReplayEvent]:
+def read_events(path: Path, *, keep_outside: bool = False) -> list[ReplayEvent]:
+    """Read and check an events CSV; errors name the file, line and value."""
+    from crisishub.datapack import geo
+
     try:
         handle = path.open(newline="", encoding="utf-8-sig")
     except OSError as error:
         raise InputError(f"Cannot open events file {path}: {error.strerror}.") from None
     events = []
+    seen: dict[str, int] = {}
     with handle:
         reader = csv.DictReader(handle)
         missing = {"event_id", "occurred_at", "lat", "lon"} - set(reader.fieldnames or [])
@@ -72,8 +81,22 @@ def read_events(path: Path) -> list[ReplayEvent]:
             lat = _float(row, "lat", path, line)
             lon = _float(row, "lon", path, line)
             if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-                raise InputError(f"{path}:{line}: coordinates {lat}, {lon} are out of range.")
-            events.append(ReplayEvent(row["event_id"], occurred, lat, lon, row.get("kind", "") or ""))
+                raise InputError(f"{path}:{line}: coordinates {lat}, {lon} are out of range; "
+                                 "use decimal degrees, latitude in lat and longitude in lon.")
+            event_id = (row["event_id"] or "").strip()
+            if not event_id:
+                raise InputError(f"{path}:{line}: event_id is empty; give every event an id.")
+            if event_id in seen:
+                raise InputError(f"{path}:{line}: event_id {event_id!r} repeats line {seen[event_id]}; "
+                                 "event ids must be unique.")
+            seen[event_id] = line
+            if not keep_outside and not geo.in_county(lat, lon):
+                raise InputError(
+                    f"{path}:{line}: event {event_id} at {lat}, {lon} is outside Sacramento County; "
+                    "fix the coordinates (lat and lon swapped?) or pass --keep-outside to count it "
+                    "as outside the service area."
+                )
+            events.append(ReplayEvent(event_id, occurred, lat, lon, row.get("kind", "") or ""))
     if not events:
         raise InputError(f"{path}: the file has no events.")
     return events
@@ -132,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
     from django.core.management import call_command
 
     try:
-        events = read_events(args.events) if args.events else default_events()
+        events = read_events(args.events, keep_outside=args.keep_outside) if args.events else default_events()
         stations = read_stations(args.stations) if args.stations else default_stations()
         if args.teams < 1:
             raise InputError(f"Invalid --teams {args.teams}: use 1 or more.")

@@ -5,6 +5,12 @@ and nothing else. Everything the hub needs beyond that is drawn here with
 the replay's seed, and :data:`DRAWN_FIELDS` describes each distribution so
 the output can say which fields are real and which are drawn. All of them
 are planning estimates, not measurements of the Sacramento program.
+
+The draws come from ``numpy.random.default_rng(seed)``, one vector over
+all events (sorted by time, then event id) per field, in the order of
+:data:`DRAWN_FIELDS`: language, risk level, attempt in progress, answer
+delay, assessment, turnout, time on scene, transport, hand-off and
+law-enforcement involvement. So anyone can recompute them from the seed.
 """
 
 from __future__ import annotations
@@ -54,16 +60,19 @@ DRAWN_FIELDS = {
     "answered_at": f"offered + exponential(mean {ANSWER_DELAY_MEAN_MINUTES} min)",
     "t0": f"answered + uniform{ASSESSMENT_MINUTES} min",
     "en_route": f"assigned + uniform{TURNOUT_MINUTES} min",
-    "on_scene": "en route + travel-time model minutes",
+    "on_scene": "en route + travel-time model minutes (including its fixed overhead)",
     "on_scene_duration": f"lognormal(median {ON_SCENE_MEDIAN_MINUTES} min, sigma {ON_SCENE_SIGMA})",
-    "transport": f"Bernoulli({TRANSPORT_SHARE}) to the nearest open urgent care or ED, travel-time model minutes",
+    "transport": (
+        f"Bernoulli({TRANSPORT_SHARE}) to the nearest active mental health urgent care or "
+        "emergency department, travel-time model minutes"
+    ),
     "handoff": f"uniform{HANDOFF_MINUTES} min at destination",
     "law_enforcement": (
         f"requested_by_team Bernoulli({LAW_ENFORCEMENT_REQUESTED_SHARE}), "
         f"already_on_scene Bernoulli({LAW_ENFORCEMENT_ON_SCENE_SHARE})"
     ),
 }
-REAL_FIELDS = ["occurred_at (as offered_at)", "latitude", "longitude (rounded to about 100 m)", "kind"]
+REAL_FIELDS = ["occurred_at (as offered_at)", "latitude and longitude (as given in the events file)", "kind"]
 
 
 @dataclass(frozen=True)

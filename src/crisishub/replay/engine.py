@@ -145,8 +145,11 @@ class Replay:
                 handled = 0
                 while self._queue:
                     at, _, action, payload = heapq.heappop(self._queue)
-                    last = max(last, at)
-                    getattr(self, f"_on_{action}")(at, payload)
+                    acted = getattr(self, f"_on_{action}")(at, payload)
+                    # A timeout for an incident that already has a team
+                    # changes nothing and does not extend the span.
+                    if acted is not False:
+                        last = max(last, at)
                     if action == "call":
                         handled += 1
                         if self.progress:
@@ -229,9 +232,9 @@ class Replay:
             turnout = dt.timedelta(minutes=state.draws.turnout)
             self._schedule(at + turnout, "en_route", (state, best.eta_minutes))
 
-    def _on_timeout(self, at: dt.datetime, state: _IncidentState) -> None:
+    def _on_timeout(self, at: dt.datetime, state: _IncidentState) -> bool:
         if state.team_id is not None or state.done:
-            return
+            return False
         self._pending.remove(state)
         dispatch.do_record_no_team(
             state.incident_id, NoTeamReason.NO_TEAM_AVAILABLE,
@@ -240,6 +243,7 @@ class Replay:
         state.done = True
         self._count_no_team(NoTeamReason.NO_TEAM_AVAILABLE)
         self.result.within[state.area_class].append(False)
+        return True
 
     def _on_en_route(self, at: dt.datetime, payload) -> None:
         state, eta_minutes = payload
@@ -350,13 +354,19 @@ def summarize(result: ReplayResult, *, seed: int, team_names: Sequence[str], mat
         },
         "law_enforcement_share": share(result.law_enforcement),
         "definitions": {
-            "response_minutes": "T0 (mobile response determined needed) to on scene, dispatched incidents",
+            "response_minutes": (
+                "T0 (mobile response determined needed) to on scene, dispatched incidents; "
+                "percentiles interpolate linearly between ranks"
+            ),
             "within_standard_share": (
                 "mobile requests in the service area reached within 60 min (urban) or 120 min "
                 "(rural) of T0; a request that got no team counts as missed"
             ),
             "language_concordant_share": "dispatched incidents whose team speaks the person's language",
-            "team_utilization": "minutes from assignment to clear, over the replay span",
+            "team_utilization": (
+                "minutes from assignment to clear, over the replay span (first event to the "
+                "last state change)"
+            ),
             "law_enforcement_share": "dispatched incidents with any law-enforcement involvement",
         },
         "seed": seed,
