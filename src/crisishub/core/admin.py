@@ -90,9 +90,31 @@ class RiskMatrixAdmin(admin.ModelAdmin):
         return obj is None or not obj.decisions.exists()
 
 
+class FacilityForm(forms.ModelForm):
+    class Meta:
+        model = models.Facility
+        fields = "__all__"
+
+    def clean_languages(self):
+        languages = self.cleaned_data.get("languages") or []
+        if not isinstance(languages, list) or not all(isinstance(code, str) for code in languages):
+            raise forms.ValidationError('Languages must be a list of codes, for example ["en", "es"].')
+        unknown = [code for code in languages if code not in models.Language.values]
+        if unknown:
+            raise forms.ValidationError(
+                f"Unknown language code(s) {', '.join(map(repr, unknown))}; use: "
+                f"{', '.join(models.Language.values)}."
+            )
+        return languages
+
+
 @admin.register(models.Facility)
 class FacilityAdmin(admin.ModelAdmin):
-    list_display = ("name", "kind", "city", "open_24_7", "emergency_services", "beds_available", "is_active")
+    form = FacilityForm
+    list_display = (
+        "name", "kind", "address", "city", "hours", "languages", "open_24_7",
+        "emergency_services", "beds_available", "is_active",
+    )
     list_filter = ("kind", "open_24_7", "emergency_services", "is_active")
     search_fields = ("name", "address", "city", "zip_code")
 

@@ -546,6 +546,8 @@ class Facility(models.Model):
         MHP_PROVIDER = "mhp_provider", _("Mental health plan (MHP) provider")
         SUPT_PROVIDER = "supt_provider", _("Substance use prevention and treatment (SUPT) provider")
         HOSPITAL_NO_ED = "hospital_no_ed", _("Hospital without emergency department")
+        LONG_TERM_ACUTE_CARE = "long_term_acute_care", _("Long-term acute care hospital")
+        REHABILITATION = "rehabilitation", _("Rehabilitation facility")
         SHELTER = "shelter", _("Shelter")
         OTHER = "other", _("Other")
 
