@@ -1,4 +1,4 @@
-"""Benchmark team recommendation: 500 teams, 10,000 open incidents.
+"""Benchmark team recommendation (500 teams, 10,000 open incidents) and the replay.
 
 Run from the repository root:
 
@@ -14,7 +14,12 @@ it, the database must be empty of teams (create a fresh one). It measures:
   checks that both pick the same top team for every incident;
 * the end-to-end ``recommend_teams(incident)``, which builds the snapshot
   from the database on every call;
-* ``build_team_snapshot()`` alone.
+* ``build_team_snapshot()`` alone;
+* the replay's events per second: the shipped January 2006 events, repeated
+  ``--replay-repeat`` times a month apart, replayed with 7 teams in a
+  separate process on its own empty database (a temporary SQLite file, or
+  with PostgreSQL a sibling database ``<name>_replay`` that is created and
+  dropped).
 
 This file is not a test: pytest collects only tests/.
 """
@@ -403,6 +408,106 @@ def bench_snapshot(repeats: int) -> dict[str, Any]:
 # --- Machine and report ---------------------------------------------------
 
 
+# --- Replay throughput ------------------------------------------------------
+
+
+def tiled_events(repeat: int) -> list:
+    """Return the shipped events, repeated ``repeat`` times 31 days apart."""
+    from crisishub.replay.cli import default_events
+    from crisishub.replay.types import ReplayEvent
+
+    shipped = default_events()
+    return [
+        ReplayEvent(
+            f"{event.event_id}-{round_number}",
+            event.occurred_at + dt.timedelta(days=31 * round_number),
+            event.latitude, event.longitude, event.kind,
+        )
+        for round_number in range(repeat)
+        for event in shipped
+    ]
+
+
+def replay_worker(args: argparse.Namespace) -> int:
+    """Time one replay on the empty database in DATABASE_URL; print JSON."""
+    import logging
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from crisishub.core.setup import load_reference_data
+    from crisishub.replay.cli import default_stations
+    from crisishub.replay.engine import Replay
+
+    logging.getLogger("crisishub").setLevel(logging.WARNING)
+    call_command("migrate", interactive=False, verbosity=0)
+    load_reference_data()
+    events = tiled_events(args.replay_repeat)
+    replay = Replay(events, default_stations(), 7, args.seed)
+    started = time.perf_counter()
+    result = replay.run()
+    seconds = time.perf_counter() - started
+    json.dump({
+        "events": len(events),
+        "dispatched": result.dispatched,
+        "seconds": round(seconds, 2),
+        "events_per_second": round(len(events) / seconds, 1),
+        "database": database_description(),
+    }, sys.stdout)
+    return 0
+
+
+def bench_replay(args: argparse.Namespace) -> dict[str, Any]:
+    """Run :func:`replay_worker` in a new process on a fresh database."""
+    import subprocess
+
+    from django.db import connection
+
+    env = dict(os.environ)
+    drop = None
+    if connection.vendor == "postgresql":
+        settings = connection.settings_dict
+        name = f"{settings['NAME']}_replay"
+        drop = _create_postgres_database(settings, name)
+        env["DATABASE_URL"] = (
+            f"postgres://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/{name}"
+        )
+        directory = None
+    else:
+        directory = tempfile.mkdtemp(prefix="crisishub-bench-replay-")
+        env["DATABASE_URL"] = f"sqlite:///{directory}/replay.sqlite3"
+    try:
+        output = subprocess.run(
+            [sys.executable, __file__, "--replay-worker", "--replay-repeat", str(args.replay_repeat),
+             "--seed", str(args.seed)],
+            env=env, check=True, capture_output=True, text=True, timeout=1800,
+        ).stdout
+    finally:
+        if drop is not None:
+            drop()
+        if directory is not None:
+            shutil.rmtree(directory, ignore_errors=True)
+    return json.loads(output)
+
+
+def _create_postgres_database(settings: dict, name: str) -> Callable[[], None]:
+    """Create an empty database next to the benchmark's; return its dropper."""
+    import psycopg
+
+    admin_url = f"postgresql://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"')
+
+    def drop() -> None:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return drop
+
+
 def database_description() -> dict[str, str]:
     from django.db import connection
 
@@ -437,6 +542,11 @@ def print_report(report: dict[str, Any]) -> None:
     print(f"top-team agreement: {report['in_memory']['agreement']}")
     print(f"end-to-end recommend_teams: {_format_stats(report['end_to_end'])}")
     print(f"build_team_snapshot: {_format_stats(report['snapshot_build'])}")
+    replay = report["replay"] or {"events": 0, "seconds": 0, "events_per_second": "-", "dispatched": 0}
+    print(
+        f"replay: {replay['events']} events in {replay['seconds']} s = "
+        f"{replay['events_per_second']} events/s ({replay['dispatched']} dispatched)"
+    )
     p99 = report["in_memory"]["recommend"]["p99"]
     verdict = "met" if p99 < 2000 else "MISSED"
     print(f"target recommend() p99 < 2 ms: {verdict} ({p99} us)")
@@ -465,12 +575,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="Times build_team_snapshot() is timed alone (default 300).",
     )
     parser.add_argument("--seed", type=int, default=7, help="Seed for the generated data (default 7).")
+    parser.add_argument(
+        "--replay-repeat", type=int, default=5,
+        help="Copies of the 111 shipped events replayed, 31 days apart (default 5; 0 skips the replay).",
+    )
+    parser.add_argument("--replay-worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--json", action="store_true", help="Print the report as JSON.")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.replay_worker:
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crisishub.settings")
+        return replay_worker(args)
     directory = _configure_database(os.environ.get("DATABASE_URL"))
     try:
         return run(args)
@@ -518,6 +636,7 @@ def run(args: argparse.Namespace) -> int:
         "in_memory": bench_in_memory(snapshot, incidents, _default_model()),
         "end_to_end": bench_end_to_end(incidents, args.end_to_end),
         "snapshot_build": bench_snapshot(args.snapshot_repeats),
+        "replay": bench_replay(args) if args.replay_repeat > 0 else None,
     }
     if args.json:
         json.dump(report, sys.stdout, indent=2)

@@ -544,3 +544,34 @@ def test_second_active_assignment_blocked_by_index(make_incident, fleet, at):
         Assignment.objects.create(incident=first, team=fleet[1], assigned_at=at(0))
     assert Assignment.objects.filter(active=True).count() == 1
 
+
+
+def test_recommend_tie_at_limit_lowest_id():
+    rows = [
+        (id_, f"T{id_}", PERSON[0], PERSON[1] + sign * 0.03, True, ["en"], 0)
+        for id_, sign in ((9, 1), (5, -1), (7, 1), (3, -1))
+    ]
+    rows.append((1, "FAR", PERSON[0] + 0.2, PERSON[1], True, ["en"], 0))
+
+    ranked = recommend(TeamSnapshot.from_rows(rows), *PERSON, "en", limit=1, travel_model=UNIT_MODEL)
+
+    assert [r.team_id for r in ranked] == [3]
+
+
+def test_fast_eta_matches_model():
+    rng = np.random.default_rng(3)
+    rows = [
+        (i, f"T{i}", float(lat), float(lon), True, ["en"], 0)
+        for i, (lat, lon) in enumerate(zip(rng.uniform(38.1, 38.7, 300), rng.uniform(-121.6, -121.1, 300)))
+    ]
+    snapshot = TeamSnapshot.from_rows(rows)
+    model = StraightLineTravelModel()
+
+    ranked = recommend(snapshot, 38.5, -121.4, "en", limit=300, travel_model=model)
+
+    expected = model.minutes_many(snapshot.positions, np.array([38.5, -121.4]))
+    by_id = {r.team_id: r.eta_minutes for r in ranked}
+    assert len(by_id) == 300
+    for team_id, minutes in enumerate(expected):
+        assert by_id[team_id] == round(float(minutes), 1)
+    assert [r.score for r in ranked] == sorted(r.score for r in ranked)

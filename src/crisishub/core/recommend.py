@@ -18,7 +18,7 @@ from typing import Sequence
 import numpy as np
 from django.core.signals import setting_changed
 
-from crisishub.rules.travel import StraightLineTravelModel
+from crisishub.rules.travel import StraightLineTravelModel, as_points
 
 # Minutes added to a team's ETA when it has no member who speaks the
 # person's language (an interpreter line will be needed).
@@ -40,8 +40,25 @@ class Recommendation:
 
 
 @dataclass
+class _Candidates:
+    """The available teams' columns, with trigonometry precomputed."""
+
+    index: np.ndarray  # rows of the snapshot
+    ids: np.ndarray
+    positions: np.ndarray
+    latitude_radians: np.ndarray
+    longitude_radians: np.ndarray
+    cos_latitude: np.ndarray
+    workload: np.ndarray
+
+
+@dataclass
 class TeamSnapshot:
-    """Columnar view of the fleet, rebuilt from the database when it changes."""
+    """Columnar view of the fleet, rebuilt from the database when it changes.
+
+    The arrays must not be changed after the first ``recommend`` call,
+    because the available teams' columns are cached.
+    """
 
     ids: np.ndarray
     names: list[str]
@@ -50,6 +67,8 @@ class TeamSnapshot:
     languages: list[frozenset[str]]
     workload: np.ndarray  # responses this shift
     _language_masks: dict[str, np.ndarray] = field(default_factory=dict)
+    _candidates: _Candidates | None = None
+    _candidate_language_masks: dict[str, np.ndarray] = field(default_factory=dict)
 
     @classmethod
     def from_rows(
@@ -74,6 +93,40 @@ class TeamSnapshot:
             self._language_masks[language] = mask
         return mask
 
+    def candidates(self) -> _Candidates:
+        if self._candidates is None:
+            index = np.flatnonzero(self.available)
+            positions = as_points(self.positions[index], "team positions")
+            latitude_radians = np.radians(positions[:, 0])
+            self._candidates = _Candidates(
+                index=index,
+                ids=self.ids[index],
+                positions=positions,
+                latitude_radians=latitude_radians,
+                longitude_radians=np.radians(positions[:, 1]),
+                cos_latitude=np.cos(latitude_radians),
+                workload=self.workload[index],
+            )
+        return self._candidates
+
+    def candidates_speak(self, language: str) -> np.ndarray:
+        mask = self._candidate_language_masks.get(language)
+        if mask is None:
+            mask = self.speaks(language)[self.candidates().index]
+            self._candidate_language_masks[language] = mask
+        return mask
+
+
+def _eta_minutes(model, candidates: _Candidates, latitude: float, longitude: float) -> np.ndarray:
+    """Minutes from each candidate to the point; the default model's fast path
+    reuses the precomputed trigonometry and gives the same numbers."""
+    if type(model) is StraightLineTravelModel:
+        return model.minutes_from_radians(
+            candidates.latitude_radians, candidates.longitude_radians, candidates.cos_latitude,
+            latitude, longitude,
+        )
+    return model.minutes_many(candidates.positions, np.array([latitude, longitude]))
+
 
 def recommend(
     snapshot: TeamSnapshot,
@@ -86,35 +139,47 @@ def recommend(
     language_penalty: float = LANGUAGE_MISMATCH_PENALTY_MINUTES,
     workload_penalty: float = WORKLOAD_PENALTY_MINUTES,
 ) -> list[Recommendation]:
-    """Return up to ``limit`` available teams, best first, with reasons."""
-    candidates = np.flatnonzero(snapshot.available)
-    if candidates.size == 0:
+    """Return up to ``limit`` available teams, best first, with reasons.
+
+    Equal scores are ordered by team id.
+    """
+    candidates = snapshot.candidates()
+    count = candidates.index.size
+    if count == 0:
         return []
     model = travel_model or _default_model()
-    eta = model.minutes_many(snapshot.positions[candidates], np.array([latitude, longitude]))
-    speaks = snapshot.speaks(language)[candidates]
-    workload = snapshot.workload[candidates]
-    score = eta + np.where(speaks, 0.0, language_penalty) + workload * workload_penalty
+    eta = _eta_minutes(model, candidates, latitude, longitude)
+    speaks = snapshot.candidates_speak(language)
+    score = eta + candidates.workload * workload_penalty
+    score[~speaks] += language_penalty
 
-    k = min(limit, candidates.size)
-    if k < candidates.size:
+    k = min(limit, count)
+    if k < count:
         top = np.argpartition(score, k - 1)[:k]
+        # Teams tied with the k-th score may have been left out arbitrarily;
+        # take every tied team in, so the id order below decides.
+        within = score <= score[top].max()
+        if np.count_nonzero(within) > k:
+            top = np.flatnonzero(within)
     else:
-        top = np.arange(candidates.size)
-    top = top[np.lexsort((snapshot.ids[candidates[top]], score[top]))]
+        top = np.arange(count)
+    top = top[np.lexsort((candidates.ids[top], score[top]))][:k]
 
     results = []
-    for position in top:
-        index = int(candidates[position])
+    for position in top.tolist():
+        index = int(candidates.index[position])
+        team_eta = float(eta[position])
+        team_speaks = bool(speaks[position])
+        team_workload = int(candidates.workload[position])
         results.append(
             Recommendation(
                 team_id=int(snapshot.ids[index]),
                 team_name=snapshot.names[index],
-                eta_minutes=round(float(eta[position]), 1),
+                eta_minutes=round(team_eta, 1),
                 score=round(float(score[position]), 2),
-                language_match=bool(speaks[position]),
-                workload=int(workload[position]),
-                reasons=_reasons(float(eta[position]), bool(speaks[position]), language, int(workload[position])),
+                language_match=team_speaks,
+                workload=team_workload,
+                reasons=_reasons(team_eta, team_speaks, language, team_workload),
             )
         )
     return results

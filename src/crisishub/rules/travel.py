@@ -135,6 +135,24 @@ class StraightLineTravelModel:
         km = haversine_km_array(origins[:, 0], origins[:, 1], dest[0], dest[1])
         return km * self._minutes_per_km + self.overhead_minutes
 
+    def minutes_from_radians(
+        self,
+        latitude_radians: np.ndarray,
+        longitude_radians: np.ndarray,
+        cos_latitude: np.ndarray,
+        dest_lat: float,
+        dest_lon: float,
+    ) -> np.ndarray:
+        """Return `minutes_many` for origins given as precomputed radians and
+        cosines of latitude, which callers with fixed origins cache."""
+        _check_point("dest", dest_lat, dest_lon)
+        phi2 = math.radians(dest_lat)
+        half_dphi = (phi2 - latitude_radians) / 2
+        half_dlambda = (math.radians(dest_lon) - longitude_radians) / 2
+        a = np.sin(half_dphi) ** 2 + cos_latitude * math.cos(phi2) * np.sin(half_dlambda) ** 2
+        km = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
+        return km * self._minutes_per_km + self.overhead_minutes
+
     def matrix(self, origins: np.ndarray, dests: np.ndarray) -> np.ndarray:
         origins = as_points(origins, "origins")
         dests = as_points(dests, "dests")
