@@ -479,10 +479,14 @@ class AppendOnlyQuerySet(models.QuerySet):
     """Reject bulk update and delete, which bypass ``Model.save`` and ``delete``."""
 
     def update(self, **kwargs):
-        raise PermissionError(f"{self.model._meta.verbose_name_plural} are append-only and cannot be changed.")
+        raise PermissionError(
+            f"{self.model._meta.verbose_name_plural.capitalize()} are append-only and cannot be changed."
+        )
 
     def delete(self):
-        raise PermissionError(f"{self.model._meta.verbose_name_plural} are append-only and cannot be deleted.")
+        raise PermissionError(
+            f"{self.model._meta.verbose_name_plural.capitalize()} are append-only and cannot be deleted."
+        )
 
 
 class IncidentEvent(models.Model):

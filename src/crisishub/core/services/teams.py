@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 
 # Words that mark a law-enforcement member; such a team is rejected because
 # the program's teams are never police. A role matches when any of its words
-# is listed ("Police Officer", "sheriff's deputy") or it says "law enforcement".
+# is listed ("Police Officer", "sheriff's deputy") or it contains "law enforcement".
 LAW_ENFORCEMENT_WORDS = frozenset({
     "police", "officer", "sheriff", "sheriffs", "deputy", "cop", "trooper", "marshal",
     "constable", "chp",
