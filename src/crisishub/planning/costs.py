@@ -151,11 +151,14 @@ def read_cost_matrix(path: str | Path) -> CostMatrix:
             )
         point = cells[0].strip()
         points.append(point)
-        where = f"{path}, line {line}, point {point!r}"
         values.append(
             [
-                _parse_number(cell, f"{where}, site {site!r}")
-                for site, cell in zip(sites, cells[1:])
+                _parse_number(
+                    cell,
+                    f"{path}, line {line}, column {column} "
+                    f"(point {point!r}, site {site!r})",
+                )
+                for column, (site, cell) in enumerate(zip(sites, cells[1:]), 2)
             ]
         )
     if not points:
@@ -281,7 +284,7 @@ def read_weights(
                 f"{path}, line {line}: point {point!r} has a second weight; "
                 "keep one row per point"
             )
-        where = f"{path}, line {line}, point {point!r}"
+        where = f"{path}, line {line}, column {weight_at + 1} (point {point!r})"
         weights[point] = _parse_number(cells[weight_at], where)
     return _order_weights(weights, points, path)
 

@@ -171,8 +171,15 @@ def _solve_milp(
     *,
     maximize: bool,
     time_limit: float,
+    start: np.ndarray | None = None,
+    presolve: bool = True,
 ) -> _Solution:
-    """Pass one MILP to HiGHS as column-wise arrays and solve it."""
+    """Pass one MILP to HiGHS as column-wise arrays and solve it.
+
+    ``start``, when given, is a feasible value for every column that HiGHS
+    takes as its first incumbent. ``presolve=False`` skips HiGHS presolve,
+    which on dense covering matrices can take longer than the solve.
+    """
     lp = highspy.HighsLp()
     lp.num_col_ = matrix.shape[1]
     lp.num_row_ = matrix.shape[0]
@@ -195,9 +202,16 @@ def _solve_milp(
     highs = _new_highs()
     highs.setOptionValue("mip_rel_gap", 0.0)
     highs.setOptionValue("time_limit", max(float(time_limit), 0.001))
+    if not presolve:
+        highs.setOptionValue("presolve", "off")
     status = highs.passModel(lp)
     if status == highspy.HighsStatus.kError:
         raise PlacementError("HiGHS rejected the model; this is a bug in crisishub")
+    if start is not None:
+        solution = highspy.HighsSolution()
+        solution.col_value = np.asarray(start, dtype=float).tolist()
+        solution.value_valid = True
+        highs.setSolution(solution)
     highs.run()
     return _read_solution(highs)
 
@@ -505,6 +519,7 @@ def solve_mclp(
         np.arange(sites + count) < sites,
         maximize=True,
         time_limit=time_limit,
+        presolve=False,
     )
     _require_solution(solution, "MCLP", time_limit)
 
@@ -573,6 +588,7 @@ def solve_lscp(
         np.ones(sites, dtype=bool),
         maximize=False,
         time_limit=time_limit,
+        presolve=False,
     )
     _require_solution(solution, "LSCP", time_limit)
 
@@ -622,6 +638,77 @@ def _pmedian_pairs(problem: _Problem, p: int) -> tuple[np.ndarray, ...]:
     cost = sub[point_row, site]
     finite = np.isfinite(cost)
     return active, point_row[finite], site[finite], cost[finite]
+
+
+def _pmedian_interchange(
+    costs: np.ndarray, weights: np.ndarray, p: int, fixed: np.ndarray
+) -> np.ndarray:
+    """Return ``p`` site indices from greedy adding then best-swap search.
+
+    This is the Teitz and Bart (1968) vertex substitution with each point's
+    nearest and second-nearest open site kept, so one swap pass costs one
+    (points x sites) array operation. Fixed sites are never swapped out.
+    The result is a start solution for HiGHS, not a proof of anything.
+    """
+    points = costs.shape[0]
+    chosen = [int(j) for j in fixed]
+    nearest = np.full(points, np.inf)
+    if chosen:
+        nearest = costs[:, chosen].min(axis=1)
+    with np.errstate(invalid="ignore"):
+        while len(chosen) < p:
+            totals = weights @ np.minimum(nearest[:, None], costs)
+            totals[chosen] = np.inf
+            site = int(np.argmin(totals))
+            chosen.append(site)
+            nearest = np.minimum(nearest, costs[:, site])
+        current = float(weights @ nearest)
+        movable = [k for k, j in enumerate(chosen) if j not in set(fixed.tolist())]
+        rows = np.arange(points)
+        for _ in range(10 * p):
+            sub = costs[:, chosen]
+            order = np.argsort(sub, axis=1)
+            first = sub[rows, order[:, 0]]
+            second = sub[rows, order[:, 1]] if p > 1 else np.full(points, np.inf)
+            best_gain, best_move = 0.0, None
+            for k in movable:
+                without = np.where(order[:, 0] == k, second, first)
+                totals = weights @ np.minimum(without[:, None], costs)
+                totals[chosen] = np.inf
+                site = int(np.argmin(totals))
+                gain = current - float(totals[site])
+                if gain > best_gain + 1e-9 * max(abs(current), 1.0):
+                    best_gain, best_move = gain, (k, site)
+            if best_move is None:
+                break
+            chosen[best_move[0]] = best_move[1]
+            current -= best_gain
+    return np.array(sorted(chosen), dtype=np.int64)
+
+
+def _pmedian_start(
+    problem: _Problem,
+    active: np.ndarray,
+    point_row: np.ndarray,
+    site: np.ndarray,
+    cost: np.ndarray,
+    p: int,
+) -> np.ndarray | None:
+    """Build a start vector (y, then x per kept pair) from the interchange."""
+    sites = problem.costs.shape[1]
+    picked = _pmedian_interchange(
+        problem.costs[active], problem.weights[active], p, problem.fixed
+    )
+    chosen = np.zeros(sites, dtype=bool)
+    chosen[picked] = True
+    candidates = np.flatnonzero(chosen[site])
+    order = candidates[np.lexsort((cost[candidates], point_row[candidates]))]
+    served, first = np.unique(point_row[order], return_index=True)
+    if served.size != active.size:
+        return None
+    assign = np.zeros(point_row.size)
+    assign[order[first]] = 1.0
+    return np.concatenate([chosen.astype(float), assign])
 
 
 def solve_pmedian(
@@ -678,6 +765,7 @@ def solve_pmedian(
         np.arange(sites + pairs) < sites,
         maximize=False,
         time_limit=time_limit,
+        start=_pmedian_start(problem, active, point_row, site, cost, p),
     )
     _require_solution(solution, "p-median", time_limit)
 
@@ -743,6 +831,7 @@ def _cover_with_p(
         np.ones(sites, dtype=bool),
         maximize=False,
         time_limit=time_limit,
+        presolve=False,
     )
     if solution.values.size:
         return "feasible", solution.values > 0.5
@@ -909,6 +998,7 @@ def solve_mexclp(
         np.arange(sites + levels) < sites,
         maximize=True,
         time_limit=time_limit,
+        presolve=False,
     )
     _require_solution(solution, "MEXCLP", time_limit)
 

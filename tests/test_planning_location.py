@@ -1,0 +1,496 @@
+"""Facility location models against published optima and brute force.
+
+The OR-Library p-median and p-center optima come from ``pmedopt.txt`` and
+``kcenteropt.txt`` in tests/data/orlib. The San Francisco instance is the
+one in spopt's own tests (tests/data/spopt-sf); its expected values below
+were printed by spopt 0.7.0 with PuLP 3.3.2's bundled CBC, run in the
+benchmark venv as ``.venv-bench/bin/python benchmarks/bench_location.py
+--sf-reference``, and are held here as constants.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from crisishub.planning import cli, location, orlib
+from crisishub.planning.costs import (
+    CostFileError,
+    CostMatrix,
+    read_cost_matrix,
+    read_long_costs,
+    read_weights,
+)
+
+DATA = Path(__file__).parent / "data"
+ORLIB = DATA / "orlib"
+SF = DATA / "spopt-sf"
+
+# OR-Library instances whose p-median solves in a few seconds each;
+# pmed6 is the slowest, about 20 s on an idle 2-core machine. The others
+# (pmed2, 3, 7-9, 11-14) also match the published optima but take longer.
+PMEDIAN_INSTANCES = ["pmed1", "pmed4", "pmed5", "pmed6", "pmed10", "pmed15"]
+PCENTER_INSTANCES = ["pmed1", "pmed4", "pmed5", "pmed9", "pmed10", "pmed15"]
+
+# spopt 0.7.0 on the San Francisco instance (p = 4, service radius 5000).
+SF_MCLP_COVERED = 875247.0
+SF_MCLP_SITES = {"Store_2", "Store_11", "Store_12", "Store_15"}
+SF_MCLP_PERCENT = 89.75609756097562
+SF_LSCP_SITES = 8
+SF_PMEDIAN_OBJECTIVE = 2848268129.7145104
+SF_PMEDIAN_MEAN = 2982.1268579890657
+SF_PMEDIAN_SITES = {"Store_2", "Store_11", "Store_12", "Store_15"}
+# CBC reports the p-center objective to 4 decimals; the cost itself is
+# 7403.063810849859 in the distance file.
+SF_PCENTER_OBJECTIVE = 7403.0638
+SF_P = 4
+SF_RADIUS = 5000.0
+
+
+@pytest.fixture(scope="module")
+def optima() -> dict[str, float]:
+    return orlib.read_optima(ORLIB / "pmedopt.txt")
+
+
+@pytest.fixture(scope="module")
+def center_optima() -> dict[str, float]:
+    return orlib.read_optima(ORLIB / "kcenteropt.txt")
+
+
+@pytest.fixture(scope="module")
+def sf() -> tuple[CostMatrix, np.ndarray]:
+    costs = read_long_costs(
+        SF / "SF_network_distance_candidateStore_16_censusTract_205_new.csv",
+        point_column="DestinationName",
+        site_column="name",
+        cost_column="distance",
+    )
+    population = read_weights(
+        SF / "SF_demand_205_centroid_uniform_weight.csv",
+        costs.points,
+        id_column="NAME",
+        weight_column="POP2000",
+    )
+    return costs, population
+
+
+def small_instance(seed: int, points: int = 14, sites: int = 7) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    demand = rng.random((points, 2)) * 10
+    candidates = rng.random((sites, 2)) * 10
+    return np.linalg.norm(demand[:, None, :] - candidates[None, :, :], axis=2)
+
+
+# --- OR-Library ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", PMEDIAN_INSTANCES)
+def test_pmedian_orlib_optimum(name, optima):
+    instance = orlib.read_pmed(ORLIB / f"{name}.txt")
+    result = location.solve_pmedian(instance.costs, instance.p)
+    assert result.status == location.OPTIMAL
+    assert result.gap == 0.0
+    assert result.objective == pytest.approx(optima[name], abs=1e-6)
+    assert len(result.sites) == instance.p
+
+
+def test_pmedian_orlib_pmed1_and_pmed6_values(optima):
+    assert optima["pmed1"] == 5819
+    assert optima["pmed6"] == 7824
+
+
+def test_orlib_repeated_edge_last_wins():
+    vertices, _, edges = orlib.read_edges(ORLIB / "pmed1.txt")
+    pairs = {(int(i), int(j)): int(c) for i, j, c in edges}
+    # pmed1 lists edge 19-20 with cost 22 and later with cost 30.
+    assert pairs[(18, 19)] == 30
+    _, _, first = orlib.read_edges(ORLIB / "pmed1.txt", duplicates="first")
+    assert {(int(i), int(j)): int(c) for i, j, c in first}[(18, 19)] == 22
+    assert vertices == 100
+
+
+def test_orlib_first_wins_misses_optimum(optima):
+    instance = orlib.read_pmed(ORLIB / "pmed1.txt", duplicates="first")
+    result = location.solve_pmedian(instance.costs, instance.p)
+    assert result.objective == pytest.approx(5718)
+    assert result.objective != optima["pmed1"]
+
+
+def test_orlib_paths_agree_between_methods():
+    vertices, _, edges = orlib.read_edges(ORLIB / "pmed1.txt")
+    dijkstra = orlib.shortest_path_matrix(vertices, edges)
+    floyd = orlib.shortest_path_matrix(vertices, edges, method="floyd-warshall")
+    np.testing.assert_array_equal(dijkstra, floyd)
+
+
+@pytest.mark.parametrize("name", PCENTER_INSTANCES)
+def test_pcenter_orlib_optimum(name, center_optima):
+    instance = orlib.read_pmed(ORLIB / f"{name}.txt")
+    result = location.solve_pcenter(instance.costs, instance.p)
+    assert result.status == location.OPTIMAL
+    assert result.gap == 0.0
+    assert result.objective == center_optima[name]
+
+
+def test_orlib_rejects_short_file(tmp_path):
+    path = tmp_path / "bad.txt"
+    path.write_text(" 3 2 1 \n 1 2 5 \n")
+    with pytest.raises(orlib.OrlibFormatError, match="promises 2 edge lines"):
+        orlib.read_pmed(path)
+
+
+# --- San Francisco instance (spopt) -----------------------------------------
+
+
+def test_sf_instance_shape(sf):
+    costs, population = sf
+    assert costs.values.shape == (205, 16)
+    assert population.sum() == 955113
+    # Sorted as strings, as spopt's tests pivot the file.
+    assert costs.sites[:3] == ("Store_1", "Store_11", "Store_12")
+
+
+def test_sf_mclp_matches_spopt(sf):
+    costs, population = sf
+    result = location.solve_mclp(
+        costs, SF_P, SF_RADIUS, population, population=population
+    )
+    assert result.status == location.OPTIMAL
+    assert result.gap == 0.0
+    assert result.objective == SF_MCLP_COVERED
+    assert set(result.sites) == SF_MCLP_SITES
+    assert result.covered_points == 184
+    assert 100.0 * result.covered_points / 205 == pytest.approx(SF_MCLP_PERCENT)
+    assert result.covered_population == SF_MCLP_COVERED
+    assert len(result.uncovered_points) == 21
+
+
+def test_sf_lscp_matches_spopt(sf):
+    costs, population = sf
+    result = location.solve_lscp(costs, SF_RADIUS, population=population)
+    assert result.status == location.OPTIMAL
+    assert result.objective == SF_LSCP_SITES
+    assert result.covered_points == 205
+    assert result.covered_population == population.sum()
+
+
+def test_sf_pmedian_matches_spopt(sf):
+    costs, population = sf
+    result = location.solve_pmedian(costs, SF_P, population)
+    assert result.status == location.OPTIMAL
+    assert result.objective == pytest.approx(SF_PMEDIAN_OBJECTIVE, rel=1e-12)
+    assert result.mean_cost == pytest.approx(SF_PMEDIAN_MEAN, rel=1e-12)
+    assert set(result.sites) == SF_PMEDIAN_SITES
+
+
+def test_sf_pcenter_matches_spopt(sf):
+    costs, _ = sf
+    result = location.solve_pcenter(costs, SF_P)
+    assert result.status == location.OPTIMAL
+    assert result.objective == pytest.approx(SF_PCENTER_OBJECTIVE, abs=5e-5)
+    assert result.objective in costs.values
+
+
+def test_sf_mexclp_certain_teams_is_mclp(sf):
+    """With busy fraction 0 and one team per site, MEXCLP is the MCLP."""
+    costs, population = sf
+    result = location.solve_mexclp(
+        costs, SF_P, SF_RADIUS, 0.0, population, max_teams_per_site=1
+    )
+    assert result.status == location.OPTIMAL
+    assert result.objective == SF_MCLP_COVERED
+    assert set(result.sites) == SF_MCLP_SITES
+
+
+# --- brute force on small instances ------------------------------------------
+
+
+def brute_mexclp(cover, weights, p, q, cap):
+    best = -math.inf
+    for combo in itertools.combinations_with_replacement(range(cover.shape[1]), p):
+        teams = np.bincount(combo, minlength=cover.shape[1])
+        if teams.max() > cap:
+            continue
+        in_range = cover.astype(int) @ teams
+        best = max(best, float(weights @ (1.0 - q**in_range)))
+    return best
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_mexclp_matches_brute_force(seed):
+    costs = small_instance(seed)
+    weights = np.random.default_rng(seed).integers(1, 20, costs.shape[0]).astype(float)
+    radius, p, q, cap = 3.5, 3, 0.4, 2
+    result = location.solve_mexclp(costs, p, radius, q, weights, max_teams_per_site=cap)
+    expected = brute_mexclp(costs <= radius, weights, p, q, cap)
+    assert result.status == location.OPTIMAL
+    assert result.objective == pytest.approx(expected, rel=1e-9)
+    assert sum(result.site_counts.values()) == p
+    assert max(result.site_counts.values()) <= cap
+
+
+@pytest.mark.parametrize("seed", [4, 5, 6])
+def test_models_match_brute_force(seed):
+    costs = small_instance(seed)
+    weights = np.random.default_rng(seed).integers(1, 20, costs.shape[0]).astype(float)
+    radius, p = 3.0, 3
+    combos = [list(c) for c in itertools.combinations(range(costs.shape[1]), p)]
+    covered = [weights[(costs[:, c] <= radius).any(axis=1)].sum() for c in combos]
+    median = [weights @ costs[:, c].min(axis=1) for c in combos]
+    center = [costs[:, c].min(axis=1).max() for c in combos]
+
+    assert location.solve_mclp(costs, p, radius, weights).objective == max(covered)
+    assert location.solve_pmedian(costs, p, weights).objective == pytest.approx(
+        min(median), rel=1e-12
+    )
+    assert location.solve_pcenter(costs, p).objective == pytest.approx(min(center))
+
+    reach = float(costs.min(axis=1).max()) + 0.5
+    fewest = next(
+        size
+        for size in range(1, costs.shape[1] + 1)
+        if any(
+            (costs[:, list(c)] <= reach).any(axis=1).all()
+            for c in itertools.combinations(range(costs.shape[1]), size)
+        )
+    )
+    assert location.solve_lscp(costs, reach).objective == fewest
+
+
+def test_result_reports_status_gap_seconds():
+    result = location.solve_mclp(small_instance(7), 2, 3.0)
+    assert result.status == "Optimal"
+    assert result.gap == 0.0
+    assert result.seconds > 0.0
+    assert result.optimal
+
+
+def test_covered_population_differs_from_weight():
+    """Demand weights choose the sites; population is reported beside them."""
+    costs = np.array([[1.0, 9.0], [9.0, 1.0], [9.0, 9.0]])
+    demand = np.array([5.0, 1.0, 0.0])
+    population = np.array([100.0, 4000.0, 50.0])
+    result = location.solve_mclp(costs, 1, 2.0, demand, population=population)
+    assert result.sites == ("0",)
+    assert result.covered_weight == 5.0
+    assert result.covered_population == 100.0
+    assert result.total_population == 4150.0
+
+
+def test_fixed_site_is_opened():
+    costs = small_instance(8)
+    free = location.solve_pmedian(costs, 2)
+    unused = next(j for j in range(costs.shape[1]) if j not in free.site_indices)
+    forced = location.solve_pmedian(costs, 2, fixed_sites=[unused])
+    assert unused in forced.site_indices
+    assert forced.objective >= free.objective
+
+
+def test_lscp_uncoverable_names_points():
+    costs = np.array([[1.0, 2.0], [50.0, 60.0]])
+    with pytest.raises(location.CoverageInfeasibleError, match="at least 50"):
+        location.solve_lscp(costs, 10.0)
+
+
+def test_lscp_skip_uncoverable_reports_them():
+    costs = np.array([[1.0, 2.0], [50.0, 60.0]])
+    result = location.solve_lscp(costs, 10.0, skip_uncoverable=True)
+    assert result.uncovered_points == ("1",)
+    assert result.objective == 1
+
+
+def test_rejects_p_above_sites():
+    with pytest.raises(ValueError, match="only 7 candidate sites"):
+        location.solve_pmedian(small_instance(9), 8)
+
+
+def test_rejects_negative_cost():
+    costs = small_instance(9)
+    costs[2, 3] = -1.0
+    with pytest.raises(ValueError, match="negative"):
+        location.solve_mclp(costs, 2, 3.0)
+
+
+def test_rejects_busy_fraction_one():
+    with pytest.raises(ValueError, match="below 1"):
+        location.solve_mexclp(small_instance(9), 2, 3.0, 1.0)
+
+
+# --- cost and weight files ---------------------------------------------------
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+def test_read_cost_matrix(tmp_path):
+    path = write(tmp_path / "c.csv", "point,s1,s2\na,1,2\nb,3,inf\n")
+    matrix = read_cost_matrix(path)
+    assert matrix.points == ("a", "b")
+    assert matrix.sites == ("s1", "s2")
+    assert math.isinf(matrix.values[1, 1])
+
+
+def test_cost_file_bad_cell_names_row_and_column(tmp_path):
+    path = write(tmp_path / "c.csv", "point,s1,s2\na,1,2\nb,3,x\n")
+    with pytest.raises(CostFileError) as caught:
+        read_cost_matrix(path)
+    message = str(caught.value)
+    assert "line 3, column 3" in message
+    assert "point 'b', site 's2'" in message
+    assert "'x' is not a number" in message
+    assert "write the value as a number" in message
+
+
+def test_cost_file_short_row(tmp_path):
+    path = write(tmp_path / "c.csv", "point,s1,s2\na,1\n")
+    with pytest.raises(CostFileError, match="line 2: expected 3 cells"):
+        read_cost_matrix(path)
+
+
+def test_cost_file_empty_cell(tmp_path):
+    path = write(tmp_path / "c.csv", "point,s1,s2\na,1,\n")
+    with pytest.raises(CostFileError, match="line 2, column 3.*empty; write a number"):
+        read_cost_matrix(path)
+
+
+def test_cost_file_negative(tmp_path):
+    path = write(tmp_path / "c.csv", "point,s1\na,-4\n")
+    with pytest.raises(CostFileError, match="column 2.*-4 is negative"):
+        read_cost_matrix(path)
+
+
+def test_cost_file_duplicate_site(tmp_path):
+    path = write(tmp_path / "c.csv", "point,s1,s1\na,1,2\n")
+    with pytest.raises(CostFileError, match="site id 's1' appears twice"):
+        read_cost_matrix(path)
+
+
+def test_cost_file_missing(tmp_path):
+    with pytest.raises(CostFileError, match="file not found; check the path"):
+        read_cost_matrix(tmp_path / "none.csv")
+
+
+def test_cost_file_header_only(tmp_path):
+    path = write(tmp_path / "c.csv", "point,s1\n")
+    with pytest.raises(CostFileError, match="no demand points"):
+        read_cost_matrix(path)
+
+
+def test_weights_file_errors(tmp_path):
+    costs = read_cost_matrix(write(tmp_path / "c.csv", "point,s1\na,1\nb,2\n"))
+    bad = write(tmp_path / "w.csv", "id,weight\na,5\nb,lots\n")
+    with pytest.raises(CostFileError, match="line 3, column 2 \\(point 'b'\\)"):
+        read_weights(bad, costs.points)
+    missing = write(tmp_path / "w2.csv", "a,5\n")
+    with pytest.raises(CostFileError, match="1 demand points have no weight"):
+        read_weights(missing, costs.points)
+
+
+# --- command line --------------------------------------------------------------
+
+
+def run_placement(capsys, *args: str) -> tuple[int, str, str]:
+    code = cli.main(["placement", *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture
+def cost_files(tmp_path) -> tuple[Path, Path]:
+    costs = write(
+        tmp_path / "costs.csv",
+        "tract,north,south,east\n"
+        "t1,5,30,20\nt2,8,25,40\nt3,40,6,35\nt4,45,9,12\nt5,50,60,7\n",
+    )
+    weights = write(tmp_path / "weights.csv", "tract,people\nt1,100\nt2,50\nt3,80\nt4,20\nt5,10\n")
+    return costs, weights
+
+
+def test_cli_mclp_json(capsys, cost_files):
+    costs, weights = cost_files
+    code, out, err = run_placement(
+        capsys, "--model", "mclp", "--costs", str(costs), "--weights", str(weights),
+        "--p", "2", "--radius", "10", "--format", "json",
+    )
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["sites"] == ["north", "south"]
+    assert data["objective"] == 250.0
+    assert data["covered_weight"] == 250.0
+    assert data["status"] == "Optimal"
+    assert data["gap"] == 0.0
+    assert data["seconds"] >= 0.0
+    assert data["uncovered_points"] == ["t5"]
+
+
+@pytest.mark.parametrize(
+    ("model", "extra", "objective"),
+    [
+        ("lscp", ["--radius", "10"], 3.0),
+        ("pmedian", ["--p", "2"], 100 * 5 + 50 * 8 + 80 * 6 + 20 * 9 + 10 * 50),
+        ("pcenter", ["--p", "3"], 9.0),
+        ("mexclp", ["--p", "3", "--radius", "10", "--busy-fraction", "0.5"], None),
+    ],
+)
+def test_cli_each_model(capsys, cost_files, model, extra, objective):
+    costs, weights = cost_files
+    code, out, err = run_placement(
+        capsys, "--model", model, "--costs", str(costs), "--weights", str(weights),
+        *extra, "--format", "json",
+    )
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["status"] == "Optimal"
+    for key in ("objective", "sites", "status", "gap", "seconds"):
+        assert key in data
+    if objective is not None:
+        assert data["objective"] == pytest.approx(objective)
+    if model in ("lscp", "mexclp"):
+        assert "covered_weight" in data
+
+
+def test_cli_bad_costs_file_exit_2(capsys, tmp_path):
+    path = write(tmp_path / "c.csv", "point,s1,s2\na,1,2\nb,3,far\n")
+    code, out, err = run_placement(
+        capsys, "--model", "mclp", "--costs", str(path), "--p", "1", "--radius", "5"
+    )
+    assert code == 2
+    assert out == ""
+    assert "line 3, column 3" in err
+    assert "'far' is not a number" in err
+
+
+def test_cli_needs_radius_with_costs(capsys, cost_files):
+    costs, _ = cost_files
+    code, _, err = run_placement(capsys, "--model", "mclp", "--costs", str(costs), "--p", "1")
+    assert code == 2
+    assert "needs --radius" in err
+
+
+def test_cli_uncoverable_exit_1(capsys, cost_files):
+    costs, _ = cost_files
+    code, _, err = run_placement(
+        capsys, "--model", "lscp", "--costs", str(costs), "--radius", "6"
+    )
+    assert code == 1
+    assert "Raise the radius to at least" in err
+
+
+def test_cli_datapack_mclp(capsys):
+    code, out, err = run_placement(
+        capsys, "--model", "mclp", "--p", "2", "--radius", "20",
+        "--candidates", "facilities", "--format", "json",
+    )
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["demand_points"] == 363
+    assert data["total_population"] == 1585055
+    assert 0 < data["covered_population"] < data["total_population"]
+    assert data["status"] == "Optimal"
