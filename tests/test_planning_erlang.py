@@ -262,3 +262,31 @@ def test_search_wait_probability_goal():
 def test_validate_inputs_rejects(calls, service_level, message):
     with pytest.raises(ValueError, match=message):
         erlang.validate_inputs([calls], 30.0, 3.0, 20.0, service_level)
+
+
+def test_direct_blocking_matches_recursion():
+    loads = np.array([0.3, 1.0, 7.5, 120.0, 999.0, 5000.0, 5000.0, 4000.0])
+    agents = np.array([1, 3, 2, 130, 1000, 5100, 2000, 3000])
+    np.testing.assert_allclose(
+        erlang._blocking_at(agents, loads), erlang.erlang_b(agents, loads), rtol=1e-10
+    )
+
+
+@pytest.mark.parametrize("patience", [None, 5.0])
+def test_stable_from_1_to_5000_erlangs(patience):
+    """Search results are minimal and every metric is a finite probability."""
+    loads = np.geomspace(1.0, 5000.0, 40)
+    goal = erlang.StaffingGoal(target_time=TARGET, service_level=0.8)
+    found = erlang.required_agents(loads, 3.0, goal, patience=patience)
+    for name in ("wait_probability", "service_level", "occupancy"):
+        values = getattr(found, name)
+        assert np.all(np.isfinite(values)), name
+        assert np.all((values >= 0.0) & (values <= 1.0)), name
+    assert np.all(found.service_level >= 0.8)
+    below = np.maximum(found.agents - 1, 1)
+    if patience is None:
+        previous = erlang.erlang_c_metrics(below, loads, 3.0, TARGET)
+    else:
+        previous = erlang.erlang_a_metrics(below, loads, 3.0, patience, TARGET)
+    assert np.all((previous.service_level < 0.8) | (found.agents == 1))
+    assert np.all(np.diff(found.agents) >= 0)

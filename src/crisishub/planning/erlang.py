@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import gammainc, gammaln
+from scipy.special import gammainc, gammaln, pdtr
 
 logger = logging.getLogger(__name__)
 
@@ -308,9 +308,42 @@ def _lower_bound(load, goal: StaffingGoal, erlang_a: bool) -> np.ndarray:
     return np.maximum(bound, 1.0).astype(np.int64)
 
 
+def _blocking_at(agents, load):
+    """Return Erlang B at a different agent count per interval.
+
+    ``B(n, a) = p(n) / F(n)`` with the Poisson probability ``p`` and its
+    distribution function ``F``, computed directly where ``F(n)`` does not
+    underflow (always the case for ``n > a``). Elsewhere, far below the
+    load, the forward recursion runs up to those counts.
+    """
+    agents = np.asarray(agents, dtype=np.int64)
+    load = np.asarray(load, dtype=float)
+    result = np.ones(agents.shape)
+    positive = load > 0
+    n = agents[positive].astype(float)
+    a = load[positive]
+    cdf = pdtr(n, a)
+    log_pmf = n * np.log(a) - a - gammaln(n + 1.0)
+    direct = cdf > 1e-250
+    values = np.empty(n.shape)
+    values[direct] = np.exp(log_pmf[direct]) / cdf[direct]
+    if not np.all(direct):
+        values[~direct] = erlang_b(agents[positive][~direct], a[~direct])
+    result[positive] = values
+    result[~positive & (agents > 0)] = 0.0
+    return result
+
+
 def _search(load, aht, goal, patience) -> dict[str, np.ndarray]:
+    """Walk every interval up from its lower bound, all intervals at once.
+
+    Each step evaluates the pending intervals at their current agent count
+    and advances the others by one with the Erlang B recursion, so the
+    number of steps is the largest distance from a lower bound to the
+    answer, not the largest answer.
+    """
     erlang_a = patience is not None
-    lower = _lower_bound(load, goal, erlang_a)
+    agents = _lower_bound(load, goal, erlang_a)
     fields = ("agents", "load", "wait_probability", "service_level", "asa")
     fields += ("occupancy", "abandon_probability", "mean_wait")
     found = {name: np.zeros(load.shape) for name in fields}
@@ -318,21 +351,14 @@ def _search(load, aht, goal, patience) -> dict[str, np.ndarray]:
     # With no calls, no agents are needed and no caller waits.
     pending = load > 0
     found["service_level"][~pending] = 1.0
-    blocking = np.ones(load.shape)
+    blocking = _blocking_at(agents, load)
     target = np.full(load.shape, float(goal.target_time))
 
-    k = 0
-    while np.any(pending):
-        k += 1
-        blocking = load * blocking / (k + load * blocking)
-        active = pending & (lower <= k)
-        if not np.any(active):
-            continue
-        index = np.flatnonzero(active)
-        agents = np.full(index.size, k, dtype=np.int64)
+    index = np.flatnonzero(pending)
+    while index.size:
         if erlang_a:
             metrics = _metrics_a(
-                agents,
+                agents[index],
                 load[index] / aht[index],
                 aht[index],
                 patience[index],
@@ -341,13 +367,16 @@ def _search(load, aht, goal, patience) -> dict[str, np.ndarray]:
             )
         else:
             metrics = _metrics_c(
-                agents, load[index], aht[index], target[index], blocking[index]
+                agents[index], load[index], aht[index], target[index], blocking[index]
             )
         done = _meets(metrics, goal)
         hit = index[done]
         for name in fields:
             found[name][hit] = getattr(metrics, name)[done]
-        pending[hit] = False
+        index = index[~done]
+        agents[index] += 1
+        offered = load[index] * blocking[index]
+        blocking[index] = offered / (agents[index] + offered)
     return found
 
 
