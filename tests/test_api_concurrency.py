@@ -1,5 +1,5 @@
 """Two retries of one referral arriving at once, on separate database
-connections, create one referral and get the same answer."""
+connections, create one referral and get the same response."""
 
 from __future__ import annotations
 
