@@ -11,7 +11,8 @@ import pytest
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
-from conftest import PASSWORD
+# The password that tests/conftest.py gives every persona.
+PASSWORD = "correct-horse-battery-staple"
 
 
 @pytest.mark.parametrize("role, start", [

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from crisishub.audit.models import AuditEntry
@@ -10,9 +12,9 @@ from crisishub.core.models import (
     AddressEntry, Contact, Incident, IncidentStatus, Screening, TriageDecision,
 )
 
-from conftest import DOWNTOWN_SACRAMENTO
-
 HX = {"HTTP_HX_REQUEST": "true"}
+# Population centre of an urban downtown Sacramento tract (06067000100).
+DOWNTOWN_SACRAMENTO = (38.576594, -121.432144)
 # Reno, Nevada: outside the county.
 OUTSIDE_COUNTY = (39.5296, -119.8138)
 
@@ -464,3 +466,53 @@ def test_page_without_htmx_redirects_after_step(counselor):
     response = answer(counselor, contact, "1", "yes")
     assert response.status_code == 302
     assert response["Location"].endswith("#call-workflow")
+
+
+# --- Unsubmitted step forms -----------------------------------------------------
+
+def test_step_form_draft_survives_reload(counselor):
+    contact = new_contact(counselor)
+    answer_all(counselor, contact, [("1", "yes"), ("2", "no"), ("6", "no")])
+    response = counselor.post(f"/counselor/contacts/{contact.pk}/form-drafts/assessment/", {
+        "assessment-desire": ["hopelessness", "feeling_trapped"],
+        "assessment-weapon_present": "on",
+        "assessment-caller_safe_at_phone": "no",
+        "location-latitude": "not this form",
+    })
+    assert response.status_code == 204
+    stored = ContactDraft.objects.get(contact=contact).form_drafts
+    assert stored == {"assessment": {"desire": ["hopelessness", "feeling_trapped"],
+                                     "weapon_present": ["on"], "caller_safe_at_phone": ["no"]}}
+    page = counselor.get(f"/counselor/contacts/{contact.pk}/").content.decode()
+    assert re.search(r'value="hopelessness"[^>]*checked', page)
+    assert re.search(r'name="assessment-weapon_present"[^>]*checked', page)
+    assert re.search(r'value="no" selected', page)
+
+
+def test_step_form_draft_cleared_on_submit(counselor):
+    contact = new_contact(counselor)
+    counselor.post(f"/counselor/contacts/{contact.pk}/form-drafts/location/", {
+        "location-method": "unknown", "location-unknown_reason": "Caller is unsure",
+    })
+    page = counselor.get(f"/counselor/contacts/{contact.pk}/").content.decode()
+    assert 'value="Caller is unsure"' in page
+    assert set_location(counselor, contact, method="unknown",
+                        unknown_reason="Caller is unsure").status_code == 200
+    assert ContactDraft.objects.get(contact=contact).form_drafts == {}
+
+
+def test_imminent_step_drafts_merge(counselor):
+    contact = new_contact(counselor)
+    url = f"/counselor/contacts/{contact.pk}/form-drafts/imminent/"
+    counselor.post(url, {"imminent-step": "least_invasive", "imminent-note": "Talked with partner"})
+    counselor.post(url, {"imminent-step": "emergency_not_confirmed", "imminent-reason": "No answer"})
+    stored = ContactDraft.objects.get(contact=contact).form_drafts["imminent"]
+    assert stored["note"] == ["Talked with partner"]
+    assert stored["reason"] == ["No answer"]
+
+
+def test_unknown_step_form_draft_rejected(counselor):
+    contact = new_contact(counselor)
+    response = counselor.post(f"/counselor/contacts/{contact.pk}/form-drafts/start/", {})
+    assert response.status_code == 404
+    assert b"Unknown form start" in response.content

@@ -115,6 +115,18 @@ def test_reload_mid_call_keeps_draft(open_page, hub):
     page.reload()
     expect(page.get_by_label("Call notes")).to_have_value("Typed just before the reload.")
 
+    # Checked Lifeline factors are kept before the assessment is submitted.
+    answer_cssrs(page, [("3", "no"), ("4", "no"), ("5", "no"), ("6", "no")])
+    page.get_by_label("Hopelessness").check()
+    wait_for_server(
+        hub, "from crisishub.consoles.models import ContactDraft\n"
+             f"d = ContactDraft.objects.get(contact_id={contact_id}).form_drafts\n"
+             "result = d.get('assessment', {}).get('desire')",
+        ["hopelessness"],
+    )
+    page.reload()
+    expect(page.get_by_label("Hopelessness")).to_be_checked()
+
 
 def test_autosave_retries_after_dropped_connection(open_page, hub):
     page = open_page("counselor")

@@ -34,6 +34,9 @@ class ContactDraft(models.Model):
     least_invasive_at = models.DateTimeField(null=True, blank=True)
     least_invasive_note = models.CharField(max_length=300, blank=True)
     active_rescue_at = models.DateTimeField(null=True, blank=True)
+    # Unsubmitted values of the step forms, by form prefix: field name to
+    # the list of posted values. A step's entry is dropped once it is saved.
+    form_drafts = models.JSONField(default=dict, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

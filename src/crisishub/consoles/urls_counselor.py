@@ -21,4 +21,6 @@ urlpatterns = [
     path("contacts/<int:contact_id>/response/", views.request_response, name="request_response"),
     path("contacts/<int:contact_id>/imminent/", views.imminent_step, name="imminent"),
     path("contacts/<int:contact_id>/close/", views.close_contact, name="close"),
+    path("contacts/<int:contact_id>/form-drafts/<slug:prefix>/", views.save_form_draft,
+         name="form_draft"),
 ]

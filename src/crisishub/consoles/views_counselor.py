@@ -15,6 +15,7 @@ import re
 import secrets
 from functools import wraps
 
+from django.forms import BooleanField, MultipleChoiceField
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -257,21 +258,23 @@ def _workflow_context(contact: Contact, draft: ContactDraft, **overrides) -> dic
         "needs_response": needs_response,
         "response_incident": open_incident,
         "has_location_or_reason": contact.has_location or bool(contact.location_unknown_reason.strip()),
-        "location_form": forms.LocationForm(initial={
+        "location_form": forms.LocationForm(initial=_draft_initial(draft, forms.LocationForm, {
             "method": _location_method(contact), "latitude": contact.latitude or "",
             "longitude": contact.longitude or "", "location_text": contact.location_text,
             "unknown_reason": contact.location_unknown_reason,
-        }),
-        "assessment_form": forms.AssessmentForm(initial=_assessment_initial(screening, draft)),
-        "decision_form": forms.DecisionForm(initial={"choice": "accept"}),
-        "response_form": forms.MobileResponseForm(initial={
+        })),
+        "assessment_form": forms.AssessmentForm(initial=_draft_initial(
+            draft, forms.AssessmentForm, _assessment_initial(screening, draft))),
+        "decision_form": forms.DecisionForm(initial=_draft_initial(
+            draft, forms.DecisionForm, {"choice": "accept"})),
+        "response_form": forms.MobileResponseForm(initial=_draft_initial(draft, forms.MobileResponseForm, {
             "priority": (decision.final_priority if decision else None) or 2,
-        }),
-        "imminent_form": forms.ImminentStepForm(),
-        "close_form": forms.CloseContactForm(initial={
+        })),
+        "imminent_form": forms.ImminentStepForm(initial=_draft_initial(draft, forms.ImminentStepForm, {})),
+        "close_form": forms.CloseContactForm(initial=_draft_initial(draft, forms.CloseContactForm, {
             "service_language": contact.service_language or contact.preferred_language,
             "interpreter_used": contact.interpreter_used,
-        }),
+        })),
         "map_config": {
             "tile_url": settings.MAP_TILE_URL,
             "attribution": settings.MAP_TILE_ATTRIBUTION,
@@ -339,6 +342,72 @@ def workflow_fragment(request: HttpRequest, contact_id: int) -> HttpResponse:
 def _reject_if_closed(contact: Contact) -> None:
     if contact.status == Contact.Status.CLOSED:
         raise Conflict(_("Contact %(id)s is closed, so it cannot change.") % {"id": contact.pk})
+
+
+# --- Unsubmitted step forms -------------------------------------------------
+
+# Step forms whose typed values are kept on the server before they are
+# submitted, by form prefix.
+DRAFT_FORMS = {
+    form_class.prefix: form_class
+    for form_class in (forms.LocationForm, forms.AssessmentForm, forms.DecisionForm,
+                       forms.MobileResponseForm, forms.ImminentStepForm, forms.CloseContactForm)
+}
+
+
+@require_POST
+@counselor_required
+def save_form_draft(request: HttpRequest, contact_id: int, prefix: str) -> HttpResponse:
+    """Keep the typed values of one step form until it is submitted."""
+    contact, draft = _load(request, contact_id, audit_view=False)
+    form_class = DRAFT_FORMS.get(prefix)
+    if form_class is None:
+        return HttpResponse(
+            _("Unknown form %(prefix)s; use one of: %(known)s.")
+            % {"prefix": prefix, "known": ", ".join(sorted(DRAFT_FORMS))},
+            status=404, content_type="text/plain; charset=utf-8",
+        )
+    if contact.status == Contact.Status.CLOSED:
+        return HttpResponse(status=409)
+    values = {}
+    for key, posted in request.POST.lists():
+        name = key.removeprefix(f"{prefix}-")
+        if key.startswith(f"{prefix}-") and name in form_class.base_fields:
+            values[name] = [value[:2000] for value in posted]
+    with transaction.atomic():
+        draft = ContactDraft.objects.select_for_update().get(pk=draft.pk)
+        drafts = dict(draft.form_drafts or {})
+        if prefix == forms.ImminentStepForm.prefix:
+            # The imminent-risk steps are separate small forms sharing one
+            # prefix, so each keeps the others' typed text.
+            values = {**drafts.get(prefix, {}), **values}
+        drafts[prefix] = values
+        draft.form_drafts = drafts
+        draft.save(update_fields=["form_drafts", "updated_at"])
+    return HttpResponse(status=204)
+
+
+def _clear_form_draft(draft: ContactDraft, prefix: str) -> None:
+    if prefix in (draft.form_drafts or {}):
+        draft.form_drafts = {k: v for k, v in draft.form_drafts.items() if k != prefix}
+        draft.save(update_fields=["form_drafts", "updated_at"])
+
+
+def _draft_initial(draft: ContactDraft, form_class, defaults: dict) -> dict:
+    """Return ``defaults`` overlaid with the form's unsubmitted values."""
+    stored = (draft.form_drafts or {}).get(form_class.prefix)
+    if not stored:
+        return defaults
+    initial = dict(defaults)
+    for name, field in form_class.base_fields.items():
+        values = stored.get(name)
+        if isinstance(field, MultipleChoiceField):
+            initial[name] = values or []
+        elif isinstance(field, BooleanField):
+            initial[name] = bool(values) and values[-1] in ("on", "true", "1")
+        elif values:
+            initial[name] = values[-1]
+    return initial
 
 
 # --- Caller details (autosave) ---------------------------------------------
@@ -425,6 +494,7 @@ def set_location(request: HttpRequest, contact_id: int) -> HttpResponse:
         if location is None:
             return _respond(request, contact, draft, 400, location_form=form)
         intake.do_set_contact_location(contact, location)
+        _clear_form_draft(draft, forms.LocationForm.prefix)
     except InvalidInput as error:
         forms.add_domain_errors(form, error, {
             "location.latitude": "latitude", "location.longitude": "longitude",
@@ -539,6 +609,7 @@ def record_assessment(request: HttpRequest, contact_id: int) -> HttpResponse:
                 )
             draft.triage_flags = form.flags()
             draft.save(update_fields=["triage_flags", "updated_at"])
+            _clear_form_draft(draft, forms.AssessmentForm.prefix)
     except InvalidInput as error:
         forms.add_domain_errors(form, error, {
             "lifeline.desire": "desire", "lifeline.capability": "capability",
@@ -600,6 +671,7 @@ def decide(request: HttpRequest, contact_id: int) -> HttpResponse:
         return _respond(request, contact, draft, 400, decision_form=form)
     except Conflict as error:
         return _respond(request, contact, draft, 409, workflow_error=error.message)
+    _clear_form_draft(draft, forms.DecisionForm.prefix)
     return _respond(request, contact, draft)
 
 
@@ -631,6 +703,7 @@ def request_response(request: HttpRequest, contact_id: int) -> HttpResponse:
                     language=contact.service_language or contact.preferred_language,
                     actor=request.user,
                 )
+            _clear_form_draft(draft, forms.MobileResponseForm.prefix)
     except InvalidInput as error:
         forms.add_domain_errors(form, error)
         return _respond(request, contact, draft, 400, response_form=form)
@@ -674,6 +747,7 @@ def imminent_step(request: HttpRequest, contact_id: int) -> HttpResponse:
     if contact_fields:
         contact.updated_at = now
         contact.save(update_fields=contact_fields + ["updated_at"])
+    _clear_form_draft(draft, forms.ImminentStepForm.prefix)
     return _respond(request, contact, draft)
 
 

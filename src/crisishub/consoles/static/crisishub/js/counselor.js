@@ -63,6 +63,65 @@
     }
   });
 
+  // --- Step forms: typed values kept on the server before submit -----------
+
+  var DRAFT_DELAY_MS = 600;
+  var pendingDrafts = new Map();
+
+  function sendFormDraft(form) {
+    pendingDrafts.delete(form);
+    window.fetch(form.getAttribute("data-form-draft"), {
+      method: "POST", body: new FormData(form), credentials: "same-origin",
+    }).catch(function () {
+      // A lost draft save is retried by the next keystroke; the submit
+      // itself still carries every value.
+    });
+  }
+
+  function queueFormDraft(form) {
+    if (!form || !form.hasAttribute("data-form-draft")) {
+      return;
+    }
+    window.clearTimeout(pendingDrafts.get(form));
+    pendingDrafts.set(form, window.setTimeout(function () {
+      sendFormDraft(form);
+    }, DRAFT_DELAY_MS));
+  }
+
+  function onStepFormEdit(event) {
+    var form = event.target && event.target.closest && event.target.closest("form[data-form-draft]");
+    if (form) {
+      queueFormDraft(form);
+    }
+  }
+
+  // A submit saves the values itself, so a queued draft must not follow it.
+  function dropQueuedDraft(form) {
+    if (form && pendingDrafts.has(form)) {
+      window.clearTimeout(pendingDrafts.get(form));
+      pendingDrafts.delete(form);
+    }
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    dropQueuedDraft(event.detail.elt);
+  });
+  document.addEventListener("submit", function (event) {
+    dropQueuedDraft(event.target);
+  });
+  document.addEventListener("input", onStepFormEdit);
+  document.addEventListener("change", onStepFormEdit);
+
+  window.addEventListener("pagehide", function () {
+    pendingDrafts.forEach(function (timer, form) {
+      window.clearTimeout(timer);
+      if (navigator.sendBeacon) {
+        navigator.sendBeacon(form.getAttribute("data-form-draft"), new FormData(form));
+      }
+    });
+    pendingDrafts.clear();
+  });
+
   // --- Location map ---------------------------------------------------------
 
   var map = null;
@@ -134,6 +193,7 @@
       setValue("id_location-latitude", pointLat);
       setValue("id_location-longitude", pointLon);
       chooseMethod("map_pin");
+      queueFormDraft(document.getElementById("location-form"));
     });
   }
 
