@@ -19,6 +19,7 @@ urlpatterns = [
 for _prefix, _module in (
     ("dispatch/", "crisishub.consoles.urls_dispatch"),
     ("team/", "crisishub.consoles.urls_team"),
+    ("planning/", "crisishub.consoles.urls_planning"),
 ):
     if find_spec(_module) is not None:
         urlpatterns.append(path(_prefix, include(_module)))

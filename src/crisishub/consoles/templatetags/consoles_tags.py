@@ -19,6 +19,7 @@ NAV_LINKS = [
     ("/dispatch/", _("Dispatch"), "incident.dispatch"),
     ("/team/", _("My team"), "incident.field_update"),
     ("/reports/", _("Reports"), "reports.view"),
+    ("/planning/", _("Planning"), "planning.use"),
 ]
 
 
