@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from crisishub.planning._output import Progress, emit
@@ -208,6 +209,51 @@ def test_profile_from_timestamps(capsys, tmp_path):
     assert monday_8["calls"] == pytest.approx(2.0)
     assert result["hours"][167]["calls"] == pytest.approx(1.0)
     assert result["note"] == ""
+
+
+TORONTO_FORMAT = (
+    '"objectid","event_id","event_date","event_dow","event_hour","event_type"\n'
+    '1,101,"2014-01-01","Wednesday",9,"Person in Crisis"\n'
+    '2,102,"2014-01-01","Wednesday",NA,"Suicide-related"\n'
+    '3,103,"2014-01-06","Monday",NA,"Overdose"\n'
+    '4,104,"2014-01-07","Tuesday",23,"Person in Crisis"\n'
+)
+
+
+def test_profile_date_hour_na_is_midnight(capsys, tmp_path):
+    path = tmp_path / "extract.csv"
+    path.write_text(TORONTO_FORMAT)
+    result = run_json(
+        capsys, ["profile", "--timestamps", str(path), "--hour-column", "event_hour"]
+    )
+    calls = {(row["day_of_week"], row["hour"]): row["calls"] for row in result["hours"]}
+    weeks = 7 / 7.0  # 2014-01-01 to 2014-01-07 is one week
+    assert calls[(2, 0)] == pytest.approx(1.0 / weeks)
+    assert calls[(0, 0)] == pytest.approx(1.0 / weeks)
+    assert calls[(2, 9)] == pytest.approx(1.0)
+    assert calls[(1, 23)] == pytest.approx(1.0)
+    assert result["weekly_calls"] == pytest.approx(4.0)
+    assert result["note"] == "2 rows with hour NA counted as midnight."
+
+
+def test_profile_date_hour_rejects_bad_hour(capsys, tmp_path):
+    path = tmp_path / "extract.csv"
+    path.write_text(TORONTO_FORMAT.replace(",23,", ",24,"))
+    message = run_error(
+        capsys, ["profile", "--timestamps", str(path), "--hour-column", "event_hour"]
+    )
+    assert "line 5: invalid hour '24'" in message
+    assert "NA for midnight" in message
+
+
+def test_borrowed_profile_counts_midnight():
+    """Hour 0 holds the Toronto rows whose hour is NA, so it is not empty."""
+    from crisishub.planning import profile as demand
+
+    borrowed = demand.toronto_profile()
+    assert borrowed.counts[:, 0].sum() == 1137
+    assert np.all(borrowed.counts[:, 0] > 0)
+    assert "Borrowed profile" in borrowed.note
 
 
 def test_profile_missing_timestamp_column(capsys, tmp_path):

@@ -28,6 +28,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="Name of the timestamp column in --timestamps (default: timestamp).",
     )
     parser.add_argument(
+        "--hour-column",
+        metavar="NAME",
+        help="Read --timestamps as a date column (--date-column) and this hour "
+        "column (0-23, NA counted as midnight), as in the Toronto extract.",
+    )
+    parser.add_argument(
+        "--date-column",
+        default="event_date",
+        metavar="NAME",
+        help="Date column (YYYY-MM-DD) used with --hour-column (default: event_date).",
+    )
+    parser.add_argument(
         "--mobile-timestamps",
         metavar="FILE",
         help="CSV of mobile-response timestamps (same --column); "
@@ -61,7 +73,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _load(args: argparse.Namespace) -> tuple[demand.DemandProfile, object]:
-    if args.timestamps:
+    if args.timestamps and args.hour_column:
+        calls = demand.read_date_hour_csv(
+            args.timestamps, args.date_column, args.hour_column
+        )
+    elif args.timestamps:
         values = demand.read_timestamps_csv(args.timestamps, args.column)
         calls = demand.profile_from_timestamps(values, source=args.timestamps)
     else:

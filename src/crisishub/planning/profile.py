@@ -167,6 +167,67 @@ def read_timestamps_csv(path: str | Path, column: str) -> list[str]:
         return [row[column] for row in reader if (row[column] or "").strip()]
 
 
+MISSING_HOUR = "NA"
+"""Hour value that means midnight in extracts such as Toronto's "persons in
+crisis" calls, where hour 0 never appears and midnight calls carry NA."""
+
+
+def read_date_hour_csv(
+    path: str | Path, date_column: str, hour_column: str
+) -> DemandProfile:
+    """Build a profile from a CSV with a date column and an hour column.
+
+    Dates are ISO ``YYYY-MM-DD``; hours are 0 to 23. An hour of ``NA`` is
+    counted as midnight (hour 0), and the profile's note says how many rows
+    had it.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"file {path} not found: check the path")
+    days: list[int] = []
+    hours: list[int] = []
+    dates: list[date] = []
+    midnight = 0
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        found = reader.fieldnames or []
+        for column in (date_column, hour_column):
+            if column not in found:
+                raise ValueError(
+                    f"column {column!r} not found in {path} (columns: "
+                    f"{', '.join(found) or 'none'}): pass the date column with "
+                    "--date-column and the hour column with --hour-column"
+                )
+        for line, row in enumerate(reader, start=2):
+            text = (row[date_column] or "").strip()
+            try:
+                day = date.fromisoformat(text)
+            except ValueError:
+                raise ValueError(
+                    f"{path}, line {line}: invalid date {text!r} in column "
+                    f"{date_column!r}; use YYYY-MM-DD"
+                ) from None
+            hour_text = (row[hour_column] or "").strip()
+            if hour_text.upper() == MISSING_HOUR:
+                hour, midnight = 0, midnight + 1
+            elif hour_text.isdigit() and int(hour_text) <= 23:
+                hour = int(hour_text)
+            else:
+                raise ValueError(
+                    f"{path}, line {line}: invalid hour {hour_text!r} in column "
+                    f"{hour_column!r}; use 0 to 23, or NA for midnight"
+                )
+            dates.append(day)
+            days.append(day.weekday())
+            hours.append(hour)
+    if not dates:
+        raise ValueError(f"{path} has no rows: add one row per event")
+    weeks = ((max(dates) - min(dates)).days + 1) / 7.0
+    profile = profile_from_arrays(days, hours, weeks=weeks, source=str(path))
+    note = f"{midnight} rows with hour NA counted as midnight." if midnight else ""
+    return DemandProfile(profile.counts, profile.weeks, profile.source, note)
+
+
 def weekly_from_annual(annual: float) -> float:
     """Convert an annual volume to a weekly one (365.25 days a year)."""
     return annual * 7.0 / DAYS_PER_YEAR
