@@ -270,6 +270,18 @@ def test_accept_recommendation(counselor):
     assert b'id="decision-recorded"' in response.content
 
 
+def test_double_decision_records_one(counselor):
+    contact = screened_high(counselor)
+    assert decide(counselor, contact, choice="accept").status_code == 200
+    assert decide(counselor, contact, choice="accept").status_code == 200
+    assert TriageDecision.objects.filter(contact=contact).count() == 1
+    override = {"choice": "override", "final_path": "warm_handoff",
+                "override_reason": "Sees a therapist today"}
+    assert decide(counselor, contact, **override).status_code == 200
+    assert decide(counselor, contact, **override).status_code == 200
+    assert TriageDecision.objects.filter(contact=contact).count() == 2
+
+
 def test_override_needs_reason(counselor):
     contact = screened_high(counselor)
     response = decide(counselor, contact, choice="override", final_path="resolve_by_phone")

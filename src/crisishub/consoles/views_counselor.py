@@ -657,15 +657,20 @@ def decide(request: HttpRequest, contact_id: int) -> HttpResponse:
         return _respond(request, contact, draft, 400, decision_form=form)
     data = form.cleaned_data
     try:
-        if data["choice"] == "accept":
-            triage.do_decide_triage(contact, screening, decided_by=request.user,
-                                    **(draft.triage_flags or {}))
-        else:
-            triage.do_decide_triage(
-                contact, screening, final_path=data["final_path"],
-                final_priority=data["final_priority"], override_reason=data["override_reason"],
-                decided_by=request.user, **(draft.triage_flags or {}),
-            )
+        with transaction.atomic():
+            ContactDraft.objects.select_for_update().get(pk=draft.pk)
+            if _is_repeat_decision(_latest_decision(contact), screening, data):
+                logger.info("Ignored a repeated triage decision on contact %s", contact.pk)
+            elif data["choice"] == "accept":
+                triage.do_decide_triage(contact, screening, decided_by=request.user,
+                                        **(draft.triage_flags or {}))
+            else:
+                triage.do_decide_triage(
+                    contact, screening, final_path=data["final_path"],
+                    final_priority=data["final_priority"],
+                    override_reason=data["override_reason"],
+                    decided_by=request.user, **(draft.triage_flags or {}),
+                )
     except InvalidInput as error:
         forms.add_domain_errors(form, error)
         return _respond(request, contact, draft, 400, decision_form=form)
@@ -673,6 +678,21 @@ def decide(request: HttpRequest, contact_id: int) -> HttpResponse:
         return _respond(request, contact, draft, 409, workflow_error=error.message)
     _clear_form_draft(draft, forms.DecisionForm.prefix)
     return _respond(request, contact, draft)
+
+
+def _is_repeat_decision(latest: TriageDecision | None, screening: Screening, data: dict) -> bool:
+    """Return whether ``latest`` already records this decision on this
+    screening, as a double submit of the decision form would."""
+    if latest is None or latest.screening_id != screening.pk:
+        return False
+    if data["choice"] == "accept":
+        return not latest.is_override
+    priority = data["final_priority"] if data["final_path"] == Path.MOBILE_RESPONSE else None
+    return (
+        latest.final_path == data["final_path"]
+        and latest.final_priority == priority
+        and latest.override_reason == data["override_reason"].strip()
+    )
 
 
 # --- Mobile response ----------------------------------------------------------

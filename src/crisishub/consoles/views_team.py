@@ -152,7 +152,11 @@ def home(request: HttpRequest) -> HttpResponse:
 @team_member_required
 def assignment_fragment(request: HttpRequest) -> HttpResponse:
     """Render the assignment card, which the page re-fetches on live events
-    (and by polling while the live socket is down)."""
+    (and by polling while the live socket is down).
+
+    NOTE: each poll is a request, so it also renews the session while the
+    socket is down; an idle phone page then stays signed in.
+    """
     return render(request, "consoles/team/_assignment.html",
                   _panel_context(request, _team_for(request.user)))
 
