@@ -246,6 +246,25 @@ def test_profile_date_hour_rejects_bad_hour(capsys, tmp_path):
     assert "NA for midnight" in message
 
 
+@pytest.mark.django_db
+def test_profile_from_hub_database(capsys, make_contact, at):
+    # BASE_TIME is Monday 2026-01-05 18:00 UTC, 10:00 in Sacramento.
+    make_contact(at=at(0))
+    make_contact(at=at(90))
+    result = run_json(capsys, ["profile", "--hub"])
+    calls = {(row["day_of_week"], row["hour"]): row["calls"] for row in result["hours"]}
+    assert calls[(0, 10)] == pytest.approx(7.0)  # one call in a 1-day span
+    assert calls[(0, 11)] == pytest.approx(7.0)
+    assert result["source"] == "this hub's call records"
+    assert result["note"] == ""
+
+
+@pytest.mark.django_db
+def test_profile_hub_without_records(capsys):
+    message = run_error(capsys, ["profile", "--hub"])
+    assert "no call records" in message
+
+
 def test_borrowed_profile_counts_midnight():
     """Hour 0 holds the Toronto rows whose hour is NA, so it is not empty."""
     from crisishub.planning import profile as demand

@@ -45,6 +45,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="CSV of mobile-response timestamps (same --column); "
         "replaces --mobile-share.",
     )
+    parser.add_argument(
+        "--hub",
+        action="store_true",
+        help="Read call times (Contact.offered_at) and mobile response times "
+        "(Incident.t0) from the hub's database (DATABASE_URL), in its local time "
+        "zone (CRISISHUB_TIME_ZONE).",
+    )
     volume = parser.add_mutually_exclusive_group()
     volume.add_argument(
         "--weekly-calls",
@@ -72,7 +79,52 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("json", "table"), default="json")
 
 
+def hub_timestamps() -> tuple[list, list]:
+    """Return local call and mobile response times from the hub's database."""
+    import os
+    import zoneinfo
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crisishub.settings")
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    from crisishub.core.models import Contact, Incident
+
+    from django.db import DatabaseError
+
+    zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    try:
+        calls = list(Contact.objects.values_list("offered_at", flat=True))
+        mobile = list(Incident.objects.values_list("t0", flat=True))
+    except DatabaseError as error:
+        raise ValueError(
+            f"cannot read the hub's database ({error}): check DATABASE_URL and "
+            "run 'crisishub manage migrate'"
+        ) from None
+    return (
+        [moment.astimezone(zone) for moment in calls],
+        [moment.astimezone(zone) for moment in mobile],
+    )
+
+
 def _load(args: argparse.Namespace) -> tuple[demand.DemandProfile, object]:
+    if args.hub:
+        if args.timestamps:
+            raise ValueError("--hub and --timestamps exclude each other: pass one")
+        calls, mobile = hub_timestamps()
+        if not calls:
+            raise ValueError(
+                "the hub's database has no call records: use the borrowed "
+                "profile (no --hub) or --timestamps FILE"
+            )
+        return (
+            demand.profile_from_timestamps(calls, source="this hub's call records"),
+            demand.profile_from_timestamps(mobile, source="this hub's incidents")
+            if mobile
+            else None,
+        )
     if args.timestamps and args.hour_column:
         calls = demand.read_date_hour_csv(
             args.timestamps, args.date_column, args.hour_column
@@ -103,7 +155,8 @@ def _plot(args: argparse.Namespace, result: dict) -> None:
     hours = result["hours"]
     calls = np.array([row["calls"] for row in hours]).reshape(7, 24)
     mobile = np.array([row["mobile_responses"] for row in hours]).reshape(7, 24)
-    label = "borrowed Toronto profile" if not args.timestamps else "local data"
+    local = args.timestamps or args.hub
+    label = "local data" if local else "borrowed Toronto profile"
     if args.heatmap:
         demand.plot_heatmap(calls, args.heatmap, f"Calls by hour of week ({label})")
     if args.curve:
