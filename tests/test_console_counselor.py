@@ -105,6 +105,22 @@ def test_referred_contact_listed_and_opened(counselor, make_contact, personas):
     assert f'id="open-referred-{referred.pk}"'.encode() not in page.content
 
 
+def test_referred_screening_shown_on_open(counselor, make_contact):
+    from crisishub.core.models import Partner
+    from crisishub.core.services.triage import do_record_screening
+    from django.utils import timezone
+
+    partner = Partner.objects.create(name="Test 988", token_sha256="1" * 64, created_at=timezone.now())
+    referred = make_contact(partner=partner)
+    do_record_screening(referred, cssrs_answers={"1": True, "2": False, "6": False})
+    counselor.post(f"/counselor/referred/{referred.pk}/open/")
+    draft = ContactDraft.objects.get(contact=referred)
+    assert draft.cssrs_answers == {"1": True, "2": False, "6": False}
+    page = counselor.get(f"/counselor/contacts/{referred.pk}/").content.decode()
+    assert 'id="cssrs-risk"' in page
+    assert 'id="cssrs-form"' not in page
+
+
 @pytest.mark.parametrize("role", ["dispatcher", "team_member", "analyst", "outsider"])
 def test_other_roles_get_403_audited(client, personas, reference_data, role):
     client.force_login(personas[role])

@@ -128,6 +128,15 @@ def open_referred(request: HttpRequest, contact_id: int) -> HttpResponse:
         draft, created = ContactDraft.objects.get_or_create(
             contact=contact, defaults={"started_by": request.user}
         )
+        screening = _latest_screening(contact)
+        if created and screening is not None:
+            # The partner screened the person already: show its answers, so
+            # the counselor reviews them instead of asking again.
+            draft.cssrs_version = screening.instrument_version
+            draft.cssrs_answers = {
+                item: value for item, value in screening.cssrs_answers.items() if value is not None
+            }
+            draft.save(update_fields=["cssrs_version", "cssrs_answers", "updated_at"])
         if created and contact.handled_by_id is None:
             contact.handled_by = request.user
             contact.answered_at = contact.answered_at or timezone.now()
