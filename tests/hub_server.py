@@ -26,6 +26,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 from pathlib import Path
 
 DEMO_PASSWORD = "browser-test-password-4821"
@@ -136,12 +137,16 @@ class HubServer:
         )
 
     def stop(self) -> None:
-        """Stop the process (SIGTERM, then SIGKILL after 10 s)."""
+        """Stop the process: SIGTERM, then SIGKILL after 5 s.
+
+        Daphne waits for open WebSocket handlers on SIGTERM, so a socket a
+        test left open would otherwise hold the process for 10 s.
+        """
         if self.process is None or self.process.poll() is not None:
             return
         self.process.send_signal(signal.SIGTERM)
         try:
-            self.process.wait(timeout=10)
+            self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=10)
@@ -188,25 +193,34 @@ class HubServer:
         self.cleanup()
 
 
-# Code for ``run_django``: open a pending incident downtown, as a counselor
-# would after screening. ``PRIORITY`` and ``LANGUAGE`` are set by the caller.
-OPEN_INCIDENT_CODE = """\
-from crisishub.core.services.intake import LocationInput, do_create_contact
-from crisishub.core.services.dispatch import do_request_mobile_response
-contact = do_create_contact(
-    source="988_transfer", preferred_language=LANGUAGE,
-    location=LocationInput(latitude=38.576594, longitude=-121.432144, precision="device"),
-)
-incident = do_request_mobile_response(contact, priority=PRIORITY, actor="test")
-result = {"id": incident.pk, "number": incident.number}
-"""
+def open_incident_code(priority: int = 2, language: str = "en", *, age_seconds: float = 0,
+                       variable: str = "incident") -> str:
+    """Return code for ``run_django`` that opens a pending incident downtown,
+    as a counselor would after screening, with T0 ``age_seconds`` ago, and
+    binds it to ``variable``."""
+    return (
+        "import datetime as _dt\n"
+        "from django.utils import timezone as _tz\n"
+        "from crisishub.core.services.intake import LocationInput, do_create_contact\n"
+        "from crisishub.core.services.dispatch import do_request_mobile_response\n"
+        f"_t0 = _tz.now() - _dt.timedelta(seconds={age_seconds!r})\n"
+        f"_contact = do_create_contact(source='988_transfer', preferred_language={language!r}, at=_t0,\n"
+        "    location=LocationInput(latitude=38.576594, longitude=-121.432144, precision='device'))\n"
+        f"{variable} = do_request_mobile_response(_contact, priority={priority!r}, actor='test', at=_t0)\n"
+    )
 
 
 def open_incident(server: HubServer, priority: int = 2, language: str = "en") -> dict:
-    """Open a pending incident on ``server``; return its id and number."""
-    code = f"PRIORITY = {priority!r}\nLANGUAGE = {language!r}\n" + OPEN_INCIDENT_CODE
-    return server.run_django(code)
+    """Open a pending incident on ``server``; return its id and number.
 
+    NOTE: the incident is created in another process, so consoles of the
+    server hear of it only through a shared Redis layer. Use
+    ``refer_mobile_response`` for a change they must see live.
+    """
+    code = open_incident_code(priority, language) + (
+        "result = {'id': incident.pk, 'number': incident.number}\n"
+    )
+    return server.run_django(code)
 
 class HubClient:
     """A signed-in HTTP session on a hub server, with CSRF handled.
@@ -266,3 +280,46 @@ class HubClient:
         """Return the headers a browser sends to open /ws/live/ on ``server``."""
         target = server or self.server
         return {"Cookie": self.cookie_header(), "Origin": target.url}
+
+
+
+def create_partner_token(server: HubServer) -> str:
+    """Create a 988 partner on ``server`` and return its API token."""
+    name = f"Test partner {uuid.uuid4().hex[:8]}"
+    return server.run_django(
+        "from crisishub.api.auth import create_partner\n"
+        f"result = create_partner({name!r})[1]\n"
+    )
+
+
+def refer_mobile_response(server: HubServer, token: str, *, priority: int = 2,
+                          latitude: float = 38.576594, longitude: float = -121.432144,
+                          language: str = "en") -> dict:
+    """Send a mobile-response referral through the partner API of ``server``.
+
+    The incident is created by the server process itself, so its consoles
+    get the ``incident.created`` event (a change made by ``run_django`` in
+    another process reaches them only through a shared Redis layer).
+    """
+    body = {
+        "external_reference": f"ref-{uuid.uuid4().hex[:10]}",
+        "preferred_language": language,
+        "priority": priority,
+        "location": {"latitude": latitude, "longitude": longitude, "precision": "device"},
+        "safety_notes": "Test referral: no real person.",
+    }
+    request = urllib.request.Request(
+        server.url + "/api/v1/referrals", data=json.dumps(body).encode(), method="POST",
+        headers={
+            "Authorization": f"Bearer {token}", "Content-Type": "application/json",
+            "Idempotency-Key": uuid.uuid4().hex,
+        },
+    )
+    try:
+        with _DIRECT.open(request, timeout=30) as response:
+            reply = json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        raise HubServerError(
+            f"Referral failed with HTTP {error.code}: {error.read().decode()[:2000]}"
+        ) from None
+    return reply["incident"]

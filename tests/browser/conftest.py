@@ -126,28 +126,52 @@ def sign_in(page, base_url: str, username: str, password: str = DEMO_PASSWORD) -
 
 
 @pytest.fixture
-def open_page(chromium, hub):
-    """Return ``open(username, phone=False, server=hub, path=None)``.
+def page_errors():
+    """Uncaught JavaScript errors of the pages that ``open_page`` opened."""
+    return []
 
-    Each call opens a new browser context (its own cookies), signs in as
-    the demo user and returns the page, on ``path`` when given. Contexts
-    close at the end of the test.
+
+@pytest.fixture(scope="session")
+def signed_in_states():
+    """Cookies of each demo user's first sign-in, keyed by server URL and
+    user, so later contexts skip the password hash on the server."""
+    return {}
+
+
+@pytest.fixture
+def open_page(chromium, hub, page_errors, signed_in_states):
+    """Return ``open(username, phone=False, server=hub, path=None, **options)``.
+
+    Each call opens a new browser context (its own cookies) with Playwright
+    context ``options`` (geolocation, permissions), signs in as the demo
+    user and returns the page, on ``path`` when given. Uncaught script
+    errors go to ``page_errors``. Contexts close at the end of the test.
     """
     contexts = []
 
     def open_signed_in(username: str, *, phone: bool = False, server: HubServer | None = None,
-                       path: str | None = None, locale: str = "en-US"):
+                       path: str | None = None, locale: str = "en-US", **context_options):
         if username not in DEMO_USERS:
             raise ValueError(f"Unknown demo user {username!r}; use one of {', '.join(DEMO_USERS)}.")
         target = server or hub
         options = {"viewport": PHONE_VIEWPORT if phone else DESKTOP_VIEWPORT, "locale": locale}
         if phone:
             options.update(is_mobile=True, has_touch=True, device_scale_factor=2)
+        options.update(context_options)
+        key = (target.url, username)
+        if key in signed_in_states:
+            options["storage_state"] = signed_in_states[key]
         context = chromium.new_context(**options)
         context.set_default_timeout(DEFAULT_TIMEOUT_MS)
         contexts.append(context)
         page = context.new_page()
+        page.on("pageerror", lambda error: page_errors.append(f"{username}: {error}"))
+        if key in signed_in_states:
+            page.goto(target.url + (path or "/"))
+            if "/accounts/login/" not in page.url:
+                return page
         sign_in(page, target.url, username)
+        signed_in_states[key] = context.storage_state()
         if path is not None:
             page.goto(target.url + path)
         return page
@@ -155,3 +179,53 @@ def open_page(chromium, hub):
     yield open_signed_in
     for context in contexts:
         context.close()
+
+
+# Code for ``run_django``: close every open incident and put every team,
+# available, back at its station, so a test starts from an idle fleet on
+# the shared server. Earlier assignments move 13 hours back, out of the
+# 12-hour workload window of the recommendation, so they do not change
+# which team is recommended.
+RESET_CODE = """\
+import datetime as dt
+from django.db.models import F
+from django.utils import timezone
+from crisishub.core.models import Assignment, Incident, Team
+from crisishub.core.services.dispatch import OPEN_STATUSES
+now = timezone.now()
+closed = Incident.objects.filter(status__in=OPEN_STATUSES).update(
+    status="cancelled", cancel_reason="reset between browser tests")
+Assignment.objects.filter(active=True).update(active=False, ended_at=now)
+Assignment.objects.update(assigned_at=F("assigned_at") - dt.timedelta(hours=13))
+Team.objects.update(status="available", status_since=now, last_checkin_at=None)
+for team in Team.objects.select_related("station"):
+    if team.station is not None:
+        Team.objects.filter(pk=team.pk).update(
+            last_latitude=team.station.latitude, last_longitude=team.station.longitude,
+            last_position_at=now)
+result = closed
+"""
+
+
+@pytest.fixture
+def idle_hub(hub):
+    """The shared server with no open incident and every team available."""
+    hub.run_django(RESET_CODE)
+    return hub
+
+
+@pytest.fixture
+def prepare_hub(hub):
+    """Return ``prepare(code="")``: reset the shared server as ``idle_hub``
+    does, then run ``code`` in the same process (one Django start-up
+    instead of two) and return its ``result``. The code may use ``TEAM``,
+    a dict from team name to id."""
+
+    def prepare(code: str = ""):
+        script = RESET_CODE + (
+            "TEAM = dict(Team.objects.values_list('name', 'pk'))\n"
+            "result = None\n" + code
+        )
+        return hub.run_django(script)
+
+    return prepare

@@ -298,6 +298,28 @@
   }
 
   var summaryRefreshTimer = null;
+  // Actions posted from the incident panel still waiting for a response.
+  // The response is rendered after the commit, so it already shows what a
+  // live event about the same change would fetch.
+  var panelPostsInFlight = 0;
+
+  function isPanelPost(event) {
+    var element = event.detail.elt;
+    return element && element.closest && element.closest("#incident-panel") &&
+      (event.detail.requestConfig && event.detail.requestConfig.verb === "post");
+  }
+
+  document.body.addEventListener("htmx:beforeRequest", function (event) {
+    if (isPanelPost(event)) {
+      panelPostsInFlight += 1;
+    }
+  });
+
+  document.body.addEventListener("htmx:afterRequest", function (event) {
+    if (isPanelPost(event)) {
+      panelPostsInFlight = Math.max(0, panelPostsInFlight - 1);
+    }
+  });
 
   document.body.addEventListener("live-event", function (event) {
     var name = event.detail.event;
@@ -311,6 +333,9 @@
       );
     }
     var detail = document.getElementById("incident-detail");
+    if (panelPostsInFlight > 0) {
+      return;
+    }
     if (name.indexOf("incident.") === 0 && String(payload.id) === selectedId()) {
       // A new status changes which actions apply, so the whole panel
       // is re-rendered; otherwise only its summary.
