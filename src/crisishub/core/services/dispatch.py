@@ -434,23 +434,25 @@ def do_check_in(team_id: int, *, actor=None, at=None, emergency: bool = False) -
 # --- Recommendation -------------------------------------------------------
 
 def build_team_snapshot(at: dt.datetime | None = None) -> TeamSnapshot:
-    """Read the fleet in two queries: teams, and their responses this shift."""
+    """Read the fleet in one query, with each team's responses this shift."""
     now = at or timezone.now()
     since = now - dt.timedelta(hours=12)
-    teams = list(
+    teams = (
         Team.objects.filter(is_active=True)
         .annotate(workload=Count("assignments", filter=Q(assignments__assigned_at__gte=since)))
-        .select_related("station")
         .order_by("pk")
+        .values_list(
+            "pk", "name", "last_latitude", "last_longitude", "station__latitude",
+            "station__longitude", "status", "languages", "workload",
+        )
     )
     rows = []
-    for team in teams:
-        lat, lon = team.last_latitude, team.last_longitude
-        if lat is None and team.station is not None:
-            lat, lon = team.station.latitude, team.station.longitude
+    for pk, name, lat, lon, station_lat, station_lon, status, languages, workload in teams:
+        if lat is None:
+            lat, lon = station_lat, station_lon
         if lat is None:
             continue
-        rows.append((team.pk, team.name, lat, lon, team.status == TeamStatus.AVAILABLE, team.languages, team.workload))
+        rows.append((pk, name, lat, lon, status == TeamStatus.AVAILABLE, languages, workload))
     return TeamSnapshot.from_rows(rows)
 
 
