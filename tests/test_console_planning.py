@@ -47,10 +47,10 @@ def test_forbidden_access_is_audited(client, personas):
 
 
 def test_anonymous_redirected_to_login(client, db):
-    response = client.get("/planning/")
-    assert response.status_code in (302, 403)
-    if response.status_code == 302:
-        assert "/accounts/login/" in response["Location"]
+    for page in PAGES:
+        response = client.get(page)
+        assert response.status_code == 302, page
+        assert response["Location"].startswith("/accounts/login/"), page
 
 
 @pytest.mark.parametrize("role", ["supervisor", "analyst"])

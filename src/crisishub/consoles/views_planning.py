@@ -23,6 +23,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
+from crisishub.consoles.views import console_login_required
 from crisishub.core.access import require
 from crisishub.core.models import Contact, Incident, Station
 from crisishub.planning import erlang, location
@@ -178,6 +179,7 @@ def _bound(form_class, request: HttpRequest):
 # --- pages -------------------------------------------------------------------------
 
 
+@console_login_required
 def index(request: HttpRequest) -> HttpResponse:
     require(request.user, CAPABILITY, "planning")
     return render(request, "consoles/planning/index.html", {"hub_calls": Contact.objects.count()})
@@ -194,6 +196,7 @@ def _summary(form: ProfileForm) -> tuple[Demand, dict]:
     return data, summary
 
 
+@console_login_required
 def profile_page(request: HttpRequest) -> HttpResponse:
     require(request.user, CAPABILITY, "planning")
     form = _bound(ProfileForm, request)
@@ -204,6 +207,7 @@ def profile_page(request: HttpRequest) -> HttpResponse:
     return render(request, "consoles/planning/profile.html", context)
 
 
+@console_login_required
 def profile_plot(request: HttpRequest, kind: str) -> HttpResponse:
     """Serve the heat map or weekly curve as PNG (or SVG with ?format=svg)."""
     require(request.user, CAPABILITY, "planning")
@@ -235,6 +239,7 @@ def _draw(function, buffer: io.BytesIO, suffix: str, *args) -> None:
         buffer.write(path.read_bytes())
 
 
+@console_login_required
 def staffing_page(request: HttpRequest) -> HttpResponse:
     require(request.user, CAPABILITY, "planning")
     form = _bound(StaffingForm, request)
@@ -285,6 +290,7 @@ def _staffing(form: StaffingForm) -> dict:
     }
 
 
+@console_login_required
 def placement_page(request: HttpRequest) -> HttpResponse:
     require(request.user, CAPABILITY, "planning")
     form = _bound(PlacementForm, request)
@@ -366,6 +372,7 @@ def _map_data(result: location.PlacementResult, instance, datapack) -> dict:
     }
 
 
+@console_login_required
 def simulate_page(request: HttpRequest) -> HttpResponse:
     require(request.user, CAPABILITY, "planning")
     form = _bound(SimulateForm, request)
