@@ -36,8 +36,9 @@ log = logging.getLogger(__name__)
 CAPABILITY = "planning.use"
 
 MIN_HUB_CALLS = 100
-"""Fewest call records for the hub's own profile; below it the borrowed
-Toronto profile is shown, because a handful of calls has no weekly shape."""
+"""Minimum number of call records for the hub's own profile. Below it the
+borrowed Toronto profile is shown, because a handful of calls has no weekly
+shape."""
 
 WEB_TIME_LIMIT = 30.0
 """Seconds a placement model may take in a page request."""
