@@ -487,6 +487,15 @@ def test_close_records_service_language(counselor):
     assert contact.ended_at is not None
     again = answer(counselor, contact, "1", "yes", **HX)
     assert again.status_code == 409
+    page = counselor.get(f"/counselor/contacts/{contact.pk}/").content.decode()
+    assert '<fieldset class="fieldset" disabled>' in page
+    details = counselor.post(f"/counselor/contacts/{contact.pk}/details/", {
+        "caller_relationship": "self", "channel": "phone", "preferred_language": "en",
+        "notes": "late edit",
+    }, **HX)
+    assert details.status_code == 409
+    contact.refresh_from_db()
+    assert contact.notes == ""
 
 
 def test_page_without_htmx_redirects_after_step(counselor):
