@@ -137,6 +137,20 @@ def test_pcenter_orlib_optimum(name, center_optima):
     assert result.objective == center_optima[name]
 
 
+def test_progress_callback_reports_solve(optima):
+    instance = orlib.read_pmed(ORLIB / "pmed1.txt")
+    states: list[location.SolveProgress] = []
+    with location.report_progress(states.append):
+        result = location.solve_pmedian(instance.costs, instance.p)
+    assert states
+    assert states[-1].objective == pytest.approx(optima["pmed1"])
+    assert all(state.seconds >= 0 for state in states)
+    assert result.objective == optima["pmed1"]
+    states.clear()
+    location.solve_pmedian(instance.costs, instance.p)
+    assert states == []
+
+
 def test_orlib_rejects_short_file(tmp_path):
     path = tmp_path / "bad.txt"
     path.write_text(" 3 2 1 \n 1 2 5 \n")

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -121,12 +123,43 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+class _ProgressLine:
+    """Draw the solver's best objective, bound and gap on a terminal."""
+
+    def __init__(self, model: str) -> None:
+        self.model = model
+        self.drawn = 0.0
+
+    def __call__(self, state: location.SolveProgress) -> None:
+        now = time.monotonic()
+        if now - self.drawn < 0.5:
+            return
+        self.drawn = now
+        gap = f"{100.0 * state.gap:.2f}%" if math.isfinite(state.gap) else "-"
+        sys.stderr.write(
+            f"\r{self.model}: {state.seconds:.1f} s, best {state.objective:.6g}, "
+            f"bound {state.bound:.6g}, gap {gap}   "
+        )
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.drawn:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
 def run(args: argparse.Namespace) -> int:
     """Solve the requested model and print the result; return the exit code."""
+    progress = _ProgressLine(args.model)
     try:
         _check_arguments(args)
         instance = _load_instance(args)
-        result = _solve(args, instance)
+        if sys.stderr.isatty():
+            with location.report_progress(progress):
+                result = _solve(args, instance)
+            progress.close()
+        else:
+            result = _solve(args, instance)
     except (UsageError, CostFileError) as error:
         return _fail(str(error), 2)
     except location.CoverageInfeasibleError as error:

@@ -26,7 +26,9 @@ import math
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -134,6 +136,56 @@ class _Solution:
 
 # --- HiGHS -----------------------------------------------------------------
 
+
+@dataclass(frozen=True)
+class SolveProgress:
+    """State of a running HiGHS solve, passed to a progress callback."""
+
+    seconds: float
+    objective: float
+    """Best objective found so far; inf or -inf before the first one."""
+    bound: float
+    gap: float
+
+
+_progress: ContextVar[Callable[[SolveProgress], None] | None] = ContextVar(
+    "placement_progress", default=None
+)
+
+
+@contextmanager
+def report_progress(callback: Callable[[SolveProgress], None]) -> Iterator[None]:
+    """Call ``callback`` periodically from every HiGHS solve in this block.
+
+    HiGHS calls it from its MIP interrupt check, many times a second, so
+    the callback should return quickly and rate-limit its own output.
+    """
+    token = _progress.set(callback)
+    try:
+        yield
+    finally:
+        _progress.reset(token)
+
+
+def _subscribe_progress(highs: highspy.Highs) -> None:
+    callback = _progress.get()
+    if callback is None:
+        return
+
+    def forward(event: Any) -> None:
+        data = event.data_out
+        callback(
+            SolveProgress(
+                seconds=float(data.running_time),
+                objective=float(data.objective_function_value),
+                bound=float(data.mip_dual_bound),
+                gap=float(data.mip_gap),
+            )
+        )
+
+    highs.cbMipInterrupt.subscribe(forward)
+
+
 _banner_shown = False
 
 
@@ -204,6 +256,7 @@ def _solve_milp(
     highs.setOptionValue("time_limit", max(float(time_limit), 0.001))
     if not presolve:
         highs.setOptionValue("presolve", "off")
+    _subscribe_progress(highs)
     status = highs.passModel(lp)
     if status == highspy.HighsStatus.kError:
         raise PlacementError("HiGHS rejected the model; this is a bug in crisishub")
