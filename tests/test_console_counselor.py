@@ -68,6 +68,10 @@ def test_home_offers_start_form(counselor):
     assert response.status_code == 200
     assert b'id="start-contact-form"' in response.content
     assert b'name="start_key"' in response.content
+    assert "no-store" in response["Cache-Control"]
+    second = counselor.get("/counselor/")
+    key = re.search(rb'name="start_key" value="([^"]+)"', response.content).group(1)
+    assert key not in second.content
 
 
 def test_double_submit_creates_one_contact(counselor):

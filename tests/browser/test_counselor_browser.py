@@ -165,8 +165,13 @@ def test_team_phone_page_live_and_statuses(open_page, hub):
     page_width = page.evaluate("document.documentElement.scrollWidth")
     assert page_width <= page.evaluate("window.innerWidth")
 
-    for status_name, label in [("en_route", "En route"), ("on_scene", "On scene"),
-                               ("transporting", "Transporting"),
+    page.get_by_role("button", name="En route", exact=True).click()
+    expect(page.locator("#assignment-status")).to_have_attribute("data-status", "en_route")
+    # The next status by keyboard alone.
+    page.locator("#status-on_scene").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#assignment-status")).to_have_attribute("data-status", "on_scene")
+    for status_name, label in [("transporting", "Transporting"),
                                ("at_destination", "At destination")]:
         page.get_by_role("button", name=label, exact=True).click()
         expect(page.locator("#assignment-status")).to_have_attribute("data-status", status_name)

@@ -22,6 +22,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from crisishub.consoles import forms
@@ -76,8 +77,11 @@ def _home_context(start_form=None) -> dict:
 
 
 @require_GET
+@never_cache
 @counselor_required
 def console_home(request: HttpRequest) -> HttpResponse:
+    # Never cached: a page restored by the Back button would submit an old
+    # start key and reopen that contact instead of starting a new one.
     return render(request, "consoles/counselor/home.html", _home_context())
 
 
