@@ -485,6 +485,8 @@ def normalize_address(text: str) -> str:
 @require_GET
 @counselor_required
 def address_search(request: HttpRequest, contact_id: int) -> HttpResponse:
+    # NOTE: no loader fills AddressEntry yet (neither setup nor the data
+    # pack), so on a fresh install this search finds nothing.
     contact, _draft = _load(request, contact_id, audit_view=False)
     query = normalize_address(request.GET.get("address_query", ""))
     matches = []
