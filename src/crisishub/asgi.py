@@ -16,6 +16,12 @@ if settings.SERVE_STATIC:
     # process needs no separate web server.
     django_application = ASGIStaticFilesHandler(django_application)
 
+from crisishub.api.asgi import ApiBodyLimit  # noqa: E402
+from crisishub.api.views import MAX_BODY_BYTES  # noqa: E402
+
+# API bodies above the limit get a JSON 413 before Django reads them.
+django_application = ApiBodyLimit(django_application, MAX_BODY_BYTES)
+
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402

@@ -7,6 +7,10 @@ documented error body matches what the views return.
 from __future__ import annotations
 
 from crisishub.core.models import Contact, Language, LocationPrecision, NoTeamReason
+from crisishub.rules.cssrs import INSTRUMENT_VERSION, InstrumentVersion
+from crisishub.rules.lifeline import (
+    BufferFactor, CapabilityFactor, DangerToOthersFactor, DesireFactor, IntentFactor,
+)
 
 ERROR_BODY = {
     "type": "object",
@@ -19,7 +23,7 @@ ERROR_BODY = {
             "enum": [
                 "invalid", "invalid_json", "unauthorized", "not_found", "conflict",
                 "idempotency_key_missing", "idempotency_key_reused", "too_large",
-                "method_not_allowed",
+                "method_not_allowed", "unsupported_media_type", "forbidden", "server_error",
             ],
         },
         "error": {"type": "string", "description": "What failed, in a sentence."},
@@ -40,7 +44,9 @@ ERROR_BODY = {
 
 LOCATION = {
     "type": "object",
-    "description": "Either latitude, longitude and precision, or unknown_reason.",
+    "description": (
+        "Either latitude, longitude and precision, or unknown_reason; a location with both gets 400."
+    ),
     "additionalProperties": False,
     "properties": {
         "latitude": {"type": "number", "minimum": -90, "maximum": 90},
@@ -65,11 +71,23 @@ SCREENING = {
             ),
             "additionalProperties": {"type": "boolean"},
         },
-        "instrument_version": {"type": "string"},
+        "instrument_version": {
+            "type": "string", "enum": [v.value for v in InstrumentVersion], "default": INSTRUMENT_VERSION,
+        },
         "lifeline": {
             "type": "object",
-            "description": "988 Lifeline risk domains (desire, capability, intent, buffers) to endorsed factor codes.",
-            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+            "description": (
+                "988 Lifeline risk domains (desire, capability, intent, buffers) and danger_factors "
+                "(needs danger_to_others true) to lists of endorsed factor codes."
+            ),
+            "additionalProperties": False,
+            "properties": {
+                domain: {"type": "array", "items": {"type": "string", "enum": [f.value for f in factors]}}
+                for domain, factors in (
+                    ("desire", DesireFactor), ("capability", CapabilityFactor), ("intent", IntentFactor),
+                    ("buffers", BufferFactor), ("danger_factors", DangerToOthersFactor),
+                )
+            },
         },
         "danger_to_others": {"type": "boolean"},
     },
@@ -80,8 +98,17 @@ REFERRAL = {
     "additionalProperties": False,
     "required": ["location"],
     "properties": {
-        "external_reference": {"type": "string", "maxLength": 100},
-        "received_at": {"type": "string", "format": "date-time"},
+        "external_reference": {
+            "type": "string", "maxLength": 100,
+            "description": "The partner's case id. A second referral with the same id gets 409.",
+        },
+        "received_at": {
+            "type": "string", "format": "date-time",
+            "description": (
+                "When the partner received the call, with a UTC offset: at most 5 minutes ahead of the "
+                "hub's clock and at most 7 days back. Default: the time of the request."
+            ),
+        },
         "channel": {"type": "string", "enum": Contact.Channel.values, "default": "phone"},
         "caller_relationship": {"type": "string", "enum": Contact.CallerRelationship.values, "default": "self"},
         "preferred_language": {"type": "string", "enum": Language.values, "default": "en"},
@@ -157,8 +184,9 @@ def openapi_document() -> dict:
                         "name": "Idempotency-Key", "in": "header", "required": True,
                         "schema": {"type": "string", "maxLength": 200},
                         "description": (
-                            "Unique per referral. A retry with the same key and body returns the first "
-                            "result with header Idempotent-Replayed: true and creates nothing."
+                            "Unique per referral. A retry with the same key and the same JSON body "
+                            "(compared after parsing, so whitespace and key order may differ) returns the "
+                            "first result with header Idempotent-Replayed: true and creates nothing."
                         ),
                     }],
                     "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Referral"}}}},
@@ -167,8 +195,12 @@ def openapi_document() -> dict:
                         "400": _error("Invalid body or missing Idempotency-Key; nothing was saved."),
                         "401": _error("Missing or invalid token."),
                         "405": _error("Method other than POST."),
-                        "409": _error("The request conflicts with the hub's state, for example no active matrix."),
-                        "413": _error("Body too large."),
+                        "409": _error(
+                            "The request conflicts with the hub's state: no active matrix, or the "
+                            "external_reference was already referred."
+                        ),
+                        "413": _error("Body larger than 65536 bytes."),
+                        "415": _error("Content-Type other than application/json."),
                         "422": _error("Idempotency-Key reused with a different body."),
                     },
                 }

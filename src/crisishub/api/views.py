@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 
+from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, transaction
 from django.http import JsonResponse
 from django.utils import timezone
@@ -25,9 +26,11 @@ MAX_KEY_LENGTH = 200
 
 
 def _unauthorized() -> JsonResponse:
-    response = error_response(
-        401, "unauthorized", "A valid partner API token is required.",
-    )
+    message = "A valid partner API token is required."
+    response = error_response(401, "unauthorized", message, [FieldError(
+        "Authorization", message,
+        "Send the header Authorization: Bearer <token> with the token from 'crisishub manage create_partner'.",
+    )])
     response["WWW-Authenticate"] = 'Bearer realm="crisishub"'
     return response
 
@@ -39,9 +42,10 @@ def _replayed(record: IdempotencyRecord) -> JsonResponse:
 
 
 def _method_not_allowed(request, allowed: str) -> JsonResponse:
-    response = error_response(
-        405, "method_not_allowed", f"Method {request.method} is not allowed here; use {allowed}."
-    )
+    message = f"Method {request.method} is not allowed here; use {allowed}."
+    response = error_response(405, "method_not_allowed", message, [
+        FieldError("method", message, f"Send the request with {allowed}; see /api/openapi.json."),
+    ])
     response["Allow"] = allowed
     return response
 
@@ -51,6 +55,64 @@ def _declared_length(request) -> int:
         return int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         return 0
+
+
+def too_large_response() -> JsonResponse:
+    message = f"The body is larger than {MAX_BODY_BYTES} bytes."
+    return error_response(413, "too_large", message, [
+        FieldError("body", message, f"Send one referral of at most {MAX_BODY_BYTES} bytes."),
+    ])
+
+
+def _unsupported_media_type(content_type: str) -> JsonResponse | None:
+    """Return a 415 answer unless the body is declared as UTF-8 JSON."""
+    media_type, _, parameters = content_type.partition(";")
+    charset = ""
+    for parameter in parameters.split(";"):
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset":
+            charset = value.strip().strip('"').lower()
+    if media_type.strip().lower() == "application/json" and charset in ("", "utf-8"):
+        return None
+    shown = content_type.strip() or "(none)"
+    message = f"Content-Type {shown} is not supported."
+    return error_response(415, "unsupported_media_type", message, [
+        FieldError("Content-Type", message, "Send the JSON body with Content-Type: application/json."),
+    ])
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _object_without_repeats(pairs: list[tuple[str, object]]) -> dict:
+    keys = [key for key, _ in pairs]
+    repeated = sorted({key for key in keys if keys.count(key) > 1})
+    if repeated:
+        raise ValueError(f"key {repeated[0]!r} appears more than once in one object")
+    return dict(pairs)
+
+
+def parse_json_body(raw: bytes):
+    """Parse a strict JSON body: no NaN or Infinity and no repeated keys.
+
+    Raises ValueError with a message fit for the partner.
+    """
+    try:
+        return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant,
+                          object_pairs_hook=_object_without_repeats)
+    except UnicodeDecodeError:
+        raise ValueError("the body is not UTF-8 text") from None
+    except RecursionError:
+        raise ValueError("the body nests arrays or objects too deeply") from None
+    except json.JSONDecodeError as error:
+        raise ValueError(str(error)) from None
+
+
+def canonical_sha256(body) -> str:
+    """Hash the parsed body, so whitespace and key order do not matter."""
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 @csrf_exempt
@@ -72,23 +134,35 @@ def referrals(request):
                 "Send a unique key, such as a UUID, per referral; reuse it on retries.",
             )],
         )
-    # Checked before reading the body, so an oversized upload is never
-    # buffered.
-    if _declared_length(request) > MAX_BODY_BYTES or len(request.body) > MAX_BODY_BYTES:
-        return error_response(413, "too_large", f"The body is larger than {MAX_BODY_BYTES} bytes.")
-    body_hash = hashlib.sha256(request.body).hexdigest()
+    # The declared length is checked before the body is read. A chunked
+    # body has none, and the ASGI layer (api/asgi.py) counts its bytes.
+    try:
+        if _declared_length(request) > MAX_BODY_BYTES or len(request.body) > MAX_BODY_BYTES:
+            return too_large_response()
+    except RequestDataTooBig:
+        return too_large_response()
+    if not request.body.strip():
+        message = "The body is empty."
+        return error_response(400, "invalid_json", message, [
+            FieldError("body", message, "Send one JSON object with Content-Type application/json."),
+        ])
+    unsupported = _unsupported_media_type(request.headers.get("Content-Type", ""))
+    if unsupported is not None:
+        return unsupported
+
+    try:
+        body = parse_json_body(request.body)
+    except ValueError as error:
+        message = f"The body is not valid JSON: {error}."
+        return error_response(400, "invalid_json", message, [
+            FieldError("body", message, "Send one JSON object with Content-Type application/json."),
+        ])
+    body_hash = canonical_sha256(body)
+    raw_hash = hashlib.sha256(request.body).hexdigest()
 
     existing = IdempotencyRecord.objects.filter(partner=partner, key=key).first()
     if existing is not None:
-        return _replay_or_conflict(existing, body_hash)
-
-    try:
-        body = json.loads(request.body or b"null")
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        message = f"The body is not valid JSON: {error}."
-        return error_response(400, "invalid_json", message, [
-            FieldError("body", message, "Send a JSON object with Content-Type application/json."),
-        ])
+        return _replay_or_conflict(existing, body_hash, raw_hash)
     try:
         referral = parse_referral(body)
         with transaction.atomic():
@@ -105,23 +179,27 @@ def referrals(request):
         existing = IdempotencyRecord.objects.filter(partner=partner, key=key).first()
         if existing is None:
             raise
-        return _replay_or_conflict(existing, body_hash)
+        return _replay_or_conflict(existing, body_hash, raw_hash)
     logger.info("Referral from partner %s created contact %s", partner.pk, result["contact"]["id"])
     return JsonResponse(result, status=201)
 
 
-def _replay_or_conflict(record: IdempotencyRecord, body_hash: str) -> JsonResponse:
-    if record.request_sha256 != body_hash:
+def _replay_or_conflict(record: IdempotencyRecord, body_hash: str, raw_hash: str) -> JsonResponse:
+    # Records stored before bodies were compared in canonical form hold
+    # the hash of the raw bytes.
+    if record.request_sha256 not in (body_hash, raw_hash):
         message = "This Idempotency-Key was already used with a different body."
         return error_response(422, "idempotency_key_reused", message, [
             FieldError(
                 "Idempotency-Key", message,
-                "Use a new key for a new referral; retries must send the same body.",
+                "Use a new key for a new referral; a retry must send the same JSON "
+                "(whitespace and key order may differ).",
             ),
         ])
     return _replayed(record)
 
 
+@csrf_exempt
 def incident_status(request, number: str):
     if request.method not in ("GET", "HEAD"):
         return _method_not_allowed(request, "GET")
@@ -130,7 +208,10 @@ def incident_status(request, number: str):
         return _unauthorized()
     incident = Incident.objects.filter(number=number, contact__partner=partner).first()
     if incident is None:
-        return error_response(404, "not_found", f"Incident {number} was not found for this partner.")
+        message = f"Incident {number} was not found for this partner."
+        return error_response(404, "not_found", message, [FieldError(
+            "number", message, "Use the incident number from the referral's 201 answer (incident.number).",
+        )])
     return JsonResponse({
         "ok": True,
         "incident": {
@@ -140,6 +221,7 @@ def incident_status(request, number: str):
     })
 
 
+@csrf_exempt
 def openapi(request):
     if request.method not in ("GET", "HEAD"):
         return _method_not_allowed(request, "GET")
@@ -148,6 +230,7 @@ def openapi(request):
 
 @csrf_exempt
 def not_found(request):
-    return error_response(
-        404, "not_found", f"No API endpoint at {request.path}; see /api/openapi.json for the routes."
-    )
+    message = f"No API endpoint at {request.path}."
+    return error_response(404, "not_found", message, [
+        FieldError("path", message, "Use a path listed in /api/openapi.json, such as /api/v1/referrals."),
+    ])
