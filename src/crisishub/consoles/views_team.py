@@ -18,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from crisishub.audit.signals import record_denied
@@ -143,12 +144,14 @@ def _respond(request: HttpRequest, team: Team | None, status: int = 200, **overr
 
 
 @require_GET
+@never_cache
 @team_member_required
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "consoles/team/home.html", _panel_context(request, _team_for(request.user)))
 
 
 @require_GET
+@never_cache
 @team_member_required
 def assignment_fragment(request: HttpRequest) -> HttpResponse:
     """Render the assignment card, which the page re-fetches on live events
