@@ -73,6 +73,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "replay" and not args.database:
         _use_temporary_database()
     elif args.command == "replay":
+        from crisishub.replay.cli import InputError, check_database_url
+
+        try:
+            check_database_url(args.database)
+        except InputError as error:
+            print(f"crisishub replay: {error}", file=sys.stderr)
+            return 2
         os.environ["DATABASE_URL"] = args.database
     _setup_django()
     if args.command == "serve":
