@@ -276,6 +276,33 @@ def test_models_match_brute_force(seed):
     assert location.solve_lscp(costs, reach).objective == fewest
 
 
+@pytest.mark.parametrize("seed", [11, 12, 13])
+def test_mclp_swap_never_loses_weight(seed):
+    rng = np.random.default_rng(seed)
+    cover = rng.random((300, 40)) < 0.08
+    weights = rng.integers(1, 50, 300).astype(float)
+    fixed = np.array([3])
+    greedy = location._greedy_cover(cover, weights, 6, fixed)
+    improved = location._improve_cover(cover, weights, greedy, fixed, 5.0)
+    assert improved.sum() == 6
+    assert improved[3]
+    before = weights[cover[:, greedy].any(axis=1)].sum()
+    after = weights[cover[:, improved].any(axis=1)].sum()
+    assert after >= before
+
+
+def test_mclp_swap_reaches_local_optimum():
+    """Greedy opens the big middle site; one swap covers both ends instead."""
+    cover = np.array(
+        [[1, 1, 0], [1, 1, 0], [1, 0, 1], [1, 0, 1], [0, 1, 0], [0, 0, 1]], dtype=bool
+    )
+    weights = np.array([1.0, 1.0, 1.0, 1.0, 1.5, 1.5])
+    greedy = location._greedy_cover(cover, weights, 2, np.array([], dtype=int))
+    assert greedy.tolist() == [True, True, False]
+    improved = location._improve_cover(cover, weights, greedy, np.array([], dtype=int), 5.0)
+    assert improved.tolist() == [False, True, True]
+
+
 def test_result_reports_status_gap_seconds():
     result = location.solve_mclp(small_instance(7), 2, 3.0)
     assert result.status == "Optimal"

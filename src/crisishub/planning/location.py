@@ -537,6 +537,48 @@ def _greedy_cover(
     return chosen
 
 
+def _improve_cover(
+    cover: np.ndarray,
+    weights: np.ndarray,
+    chosen: np.ndarray,
+    fixed: np.ndarray,
+    seconds: float,
+) -> np.ndarray:
+    """Apply the best single-site swap while it adds covered weight.
+
+    Each pass tries, for every open site that is not fixed, closing it and
+    opening the site that then adds the most weight. It stops when no swap
+    helps or after ``seconds``, and never lowers the covered weight.
+    """
+    deadline = time.perf_counter() + seconds
+    matrix = cover.astype(float)
+    sites = [int(j) for j in np.flatnonzero(chosen)]
+    locked = set(int(j) for j in fixed)
+    count = matrix[:, sites].sum(axis=1)
+    while time.perf_counter() < deadline:
+        best_delta, best_move = 0.0, None
+        for position, site in enumerate(sites):
+            if site in locked:
+                continue
+            after = count - matrix[:, site]
+            exposed = after == 0
+            loss = float(weights[exposed & (count > 0)].sum())
+            gains = (weights * exposed) @ matrix
+            gains[sites] = -np.inf
+            candidate = int(np.argmax(gains))
+            delta = float(gains[candidate]) - loss
+            if delta > best_delta + 1e-9 * max(float(weights.sum()), 1.0):
+                best_delta, best_move = delta, (position, candidate)
+        if best_move is None:
+            break
+        position, candidate = best_move
+        count += matrix[:, candidate] - matrix[:, sites[position]]
+        sites[position] = candidate
+    improved = np.zeros(cover.shape[1], dtype=bool)
+    improved[sites] = True
+    return improved
+
+
 def solve_mclp(
     costs: CostMatrix | np.ndarray,
     p: int,
@@ -591,9 +633,16 @@ def solve_mclp(
     )
     site_lower, site_upper = _site_bounds(problem)
     # NOTE: on 10,000 random points x 500 sites with p = 30 (the benchmark's
-    # largest case) HiGHS did not improve this greedy start within 300 s,
-    # where CBC found a 4.9% better cover; a local search here could help.
-    start_sites = _greedy_cover(group_cover, group_weight, p, problem.fixed)
+    # largest case) HiGHS did not improve the greedy start within 300 s,
+    # where CBC found a 4.9% better cover. The swap search closes part of
+    # that gap before HiGHS starts, in at most a tenth of the time limit.
+    start_sites = _improve_cover(
+        group_cover,
+        group_weight,
+        _greedy_cover(group_cover, group_weight, p, problem.fixed),
+        problem.fixed,
+        0.1 * time_limit,
+    )
     start_covered = group_cover[:, start_sites].any(axis=1)
     solution = _solve_milp(
         np.concatenate([np.zeros(sites), group_weight]),
