@@ -7,11 +7,30 @@ import os
 import sys
 
 
+class StartError(Exception):
+    """A problem the user can fix, printed as one line without a traceback."""
+
+
 def _setup_django() -> None:
+    from crisishub.core.errors import SettingError
+
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crisishub.settings")
     import django
 
-    django.setup()
+    try:
+        django.setup()
+    except SettingError as error:
+        raise StartError(str(error)) from None
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid port {text!r}: use a whole number from 1 to 65535") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"invalid port {port}: use 1 to 65535")
+    return port
 
 
 def _use_temporary_database() -> None:
@@ -27,6 +46,14 @@ def _use_temporary_database() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except StartError as error:
+        print(f"crisishub: {error}", file=sys.stderr)
+        return 2
+
+
+def _main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "plan":
         # Planning needs no Django, so it starts without a database.
@@ -49,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         "serve", help="Migrate the database, load the data pack and start the hub."
     )
     serve.add_argument("--host", default="127.0.0.1", help="Address to listen on.")
-    serve.add_argument("--port", type=int, default=8000, help="TCP port to listen on.")
+    serve.add_argument("--port", type=_port, default=8000, help="TCP port to listen on, 1 to 65535 (default 8000).")
     serve.add_argument(
         "--no-demo", action="store_true", help="Do not create demo staff and teams."
     )
@@ -82,21 +109,34 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         os.environ["DATABASE_URL"] = args.database
     _setup_django()
-    if args.command == "serve":
-        from crisishub.core.setup import run_server
-
-        return run_server(host=args.host, port=args.port, demo=not args.no_demo)
-    if args.command == "setup":
-        from crisishub.core.setup import prepare_database
-
-        prepare_database(demo=True)
-        return 0
+    if args.command in ("serve", "setup"):
+        return _start(args)
     if args.command == "replay":
         from crisishub.replay.cli import run as run_replay
 
         return run_replay(args)
     parser.error(f"unknown command {args.command!r}")
     return 2
+
+
+def _start(args: argparse.Namespace) -> int:
+    """Run ``serve`` or ``setup``; a database or port problem is one line."""
+    from django.db import DatabaseError
+
+    from crisishub.core.setup import ListenError, prepare_database, run_server
+
+    try:
+        if args.command == "setup":
+            prepare_database(demo=True)
+            return 0
+        return run_server(host=args.host, port=args.port, demo=not args.no_demo)
+    except DatabaseError as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise StartError(
+            f"cannot prepare the database: {reason}. Check DATABASE_URL or CRISISHUB_DATA_DIR."
+        ) from None
+    except ListenError as error:
+        raise StartError(str(error)) from None
 
 
 if __name__ == "__main__":

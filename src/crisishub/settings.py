@@ -14,6 +14,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from crisishub.core.errors import SettingError
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
@@ -22,7 +24,10 @@ def env_str(name: str, default: str = "") -> str:
     ``NAME_FILE`` when that is set (for secrets mounted as files)."""
     file_path = os.environ.get(name + "_FILE")
     if file_path:
-        return Path(file_path).read_text(encoding="utf-8").strip()
+        try:
+            return Path(file_path).read_text(encoding="utf-8").strip()
+        except OSError as error:
+            raise SettingError(f"Cannot read {name}_FILE {file_path}: {error.strerror}.") from None
     return os.environ.get(name, default)
 
 
@@ -34,21 +39,24 @@ def env_bool(name: str, default: bool = False) -> bool:
         return True
     if value.lower() in ("0", "false", "no", "off"):
         return False
-    raise ValueError(
+    raise SettingError(
         f"Invalid value {value!r} for {name}: use one of 1, 0, true, false, yes, no."
     )
 
 
-def env_int(name: str, default: int) -> int:
+def env_int(name: str, default: int, minimum: int | None = None) -> int:
     value = os.environ.get(name)
     if value is None or value == "":
         return default
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
-        raise ValueError(
+        raise SettingError(
             f"Invalid value {value!r} for {name}: expected a whole number."
         ) from None
+    if minimum is not None and number < minimum:
+        raise SettingError(f"Invalid value {value!r} for {name}: use {minimum} or more.")
+    return number
 
 
 def env_float(name: str, default: float) -> float:
@@ -58,7 +66,7 @@ def env_float(name: str, default: float) -> float:
     try:
         return float(value)
     except ValueError:
-        raise ValueError(f"Invalid value {value!r} for {name}: expected a number.") from None
+        raise SettingError(f"Invalid value {value!r} for {name}: expected a number.") from None
 
 
 DATA_DIR = Path(env_str("CRISISHUB_DATA_DIR", str(Path.cwd() / "var"))).resolve()
@@ -150,7 +158,14 @@ TEMPLATES = [
 def _database_settings() -> dict:
     url = env_str("DATABASE_URL")
     if url:
-        config = dj_database_url.parse(url, conn_max_age=60)
+        try:
+            config = dj_database_url.parse(url, conn_max_age=60)
+        except ValueError:
+            scheme = url.partition("://")[0] if "://" in url else "(none)"
+            raise SettingError(
+                f"Invalid DATABASE_URL: unknown scheme {scheme!r}; use "
+                "postgres://USER@HOST:PORT/NAME or sqlite:////absolute/path.sqlite3."
+            ) from None
     else:
         DATA_DIR.mkdir(parents=True, exist_ok=True)
         config = {
@@ -209,7 +224,7 @@ LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 
 # Sessions end after this many seconds without a request.
-SESSION_COOKIE_AGE = env_int("CRISISHUB_SESSION_IDLE_SECONDS", 30 * 60)
+SESSION_COOKIE_AGE = env_int("CRISISHUB_SESSION_IDLE_SECONDS", 30 * 60, minimum=1)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("CRISISHUB_SECURE_COOKIES", False)
@@ -236,7 +251,7 @@ MAP_TILE_ATTRIBUTION = env_str("CRISISHUB_MAP_TILE_ATTRIBUTION", "")
 
 # Minutes a team on scene may go without a check-in before the dispatcher
 # is alerted.
-CHECKIN_INTERVAL_MINUTES = env_int("CRISISHUB_CHECKIN_MINUTES", 20)
+CHECKIN_INTERVAL_MINUTES = env_int("CRISISHUB_CHECKIN_MINUTES", 20, minimum=1)
 
 LOGGING = {
     "version": 1,

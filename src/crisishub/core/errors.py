@@ -48,3 +48,10 @@ class Conflict(DomainError):
 
     code = "conflict"
     http_status = 409
+
+
+class SettingError(ValueError):
+    """An environment variable holds a value the hub cannot use.
+
+    Raised while the settings load, so it must not depend on Django.
+    """

@@ -158,13 +158,67 @@ def prepare_database(demo: bool = True, verbosity: int = 0) -> None:
                 team.save(update_fields=["status", "status_since"])
 
 
+class ListenError(OSError):
+    """The server cannot listen on the requested address."""
+
+
+def listen_socket(host: str, port: int):
+    """Bind and listen on host:port; raise ListenError with a message that
+    names the address and the fix."""
+    import errno
+    import socket
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as error:
+        raise ListenError(f"cannot listen on host {host!r}: {error.strerror}; use an address such as 127.0.0.1.") from None
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+        sock.listen(128)
+    except OSError as error:
+        sock.close()
+        if error.errno == errno.EADDRINUSE:
+            raise ListenError(
+                f"port {port} on {host} is already in use; stop the other server or pass --port with a free port."
+            ) from None
+        if error.errno == errno.EACCES:
+            raise ListenError(f"no permission to listen on port {port}; use a port from 1024 to 65535.") from None
+        raise ListenError(f"cannot listen on {host}:{port}: {error.strerror}.") from None
+    sock.setblocking(False)
+    return sock
+
+
 def run_server(host: str, port: int, demo: bool = True) -> int:
+    """Prepare the database and serve with Daphne until stopped.
+
+    The port is checked before Daphne starts, so a busy or forbidden port
+    gets one clear line, and "listening" is printed only once Daphne has
+    bound it.
+    """
+    from daphne.cli import CommandLineInterface
+    from daphne.server import Server
     from django.conf import settings
 
     prepare_database(demo=demo)
-    print(f"crisishub data directory: {settings.DATA_DIR}")
-    print(f"crisishub is listening on http://{host}:{port}/ (Ctrl-C stops it)", flush=True)
-    from daphne.cli import CommandLineInterface
+    listen_socket(host, port).close()
+    shown = f"[{host}]" if ":" in host else host
+    failures: list[str] = []
 
-    CommandLineInterface().run(["-b", host, "-p", str(port), "crisishub.asgi:application"])
+    class HubDaphneServer(Server):
+        def listen_success(self, listening_port):
+            super().listen_success(listening_port)
+            print(f"crisishub data directory: {settings.DATA_DIR}")
+            print(f"crisishub is listening on http://{shown}:{port}/ (Ctrl-C stops it)", flush=True)
+
+        def listen_error(self, failure):
+            failures.append(failure.getErrorMessage())
+            self.stop()
+
+    command = CommandLineInterface()
+    command.server_class = HubDaphneServer
+    command.run(["-b", host, "-p", str(port), "crisishub.asgi:application"])
+    if failures:
+        raise ListenError(f"cannot listen on {host}:{port}: {failures[0]}.")
     return 0
