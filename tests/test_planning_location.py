@@ -471,6 +471,29 @@ def test_cli_mclp_json(capsys, cost_files):
     assert data["uncovered_points"] == ["t5"]
 
 
+def test_cli_covered_population(capsys, cost_files, tmp_path):
+    costs, weights = cost_files
+    people = write(tmp_path / "people.csv", "t1,1000\nt2,500\nt3,800\nt4,200\nt5,100\n")
+    code, out, err = run_placement(
+        capsys, "--model", "mclp", "--costs", str(costs), "--weights", str(weights),
+        "--population", str(people), "--p", "2", "--radius", "10", "--format", "json",
+    )
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["covered_weight"] == 250.0
+    assert data["covered_population"] == 2500.0
+    assert data["total_population"] == 2600.0
+
+
+def test_cli_population_needs_costs(capsys, tmp_path):
+    people = write(tmp_path / "people.csv", "t1,1000\n")
+    code, _, err = run_placement(
+        capsys, "--model", "mclp", "--p", "2", "--population", str(people)
+    )
+    assert code == 2
+    assert "--population works only with --costs" in err
+
+
 @pytest.mark.parametrize(
     ("model", "extra", "objective"),
     [

@@ -74,6 +74,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="Weights CSV with rows 'point id, weight' (header optional). Only "
         "with --costs; default weight 1 per point.",
     )
+    parser.add_argument(
+        "--population",
+        metavar="FILE",
+        help="Population CSV with rows 'point id, people' (header optional), "
+        "reported as covered_population. Only with --costs; the data pack uses "
+        "tract population.",
+    )
     parser.add_argument("--p", type=int, help="Number of sites (teams for mexclp).")
     parser.add_argument(
         "--radius",
@@ -186,6 +193,10 @@ def _check_arguments(args: argparse.Namespace) -> None:
         )
     if args.model == "mexclp" and args.busy_fraction is None:
         raise UsageError("--model mexclp needs --busy-fraction, for example 0.3")
+    if args.population and not args.costs:
+        raise UsageError(
+            "--population works only with --costs; the data pack has tract population"
+        )
     if args.weights and not args.costs:
         raise UsageError(
             "--weights works only with --costs; the data pack weights tracts by "
@@ -199,7 +210,10 @@ def _load_instance(args: argparse.Namespace) -> Instance:
     if args.costs:
         costs = read_cost_matrix(args.costs)
         weights = read_weights(args.weights, costs.points) if args.weights else None
-        return Instance(costs, weights, None, args.radius, "cost unit")
+        population = (
+            read_weights(args.population, costs.points) if args.population else None
+        )
+        return Instance(costs, weights, population, args.radius, "cost unit")
     return _datapack_instance(args.candidates, args.radius)
 
 
