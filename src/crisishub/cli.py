@@ -123,6 +123,7 @@ def _start(args: argparse.Namespace) -> int:
     """Run ``serve`` or ``setup``; a database or port problem is one line."""
     from django.db import DatabaseError
 
+    from crisishub.core.errors import SettingError
     from crisishub.core.setup import ListenError, prepare_database, run_server
 
     try:
@@ -135,7 +136,7 @@ def _start(args: argparse.Namespace) -> int:
         raise StartError(
             f"cannot prepare the database: {reason}. Check DATABASE_URL or CRISISHUB_DATA_DIR."
         ) from None
-    except ListenError as error:
+    except (ListenError, SettingError) as error:
         raise StartError(str(error)) from None
 
 

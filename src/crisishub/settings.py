@@ -253,14 +253,33 @@ MAP_TILE_ATTRIBUTION = env_str("CRISISHUB_MAP_TILE_ATTRIBUTION", "")
 # is alerted.
 CHECKIN_INTERVAL_MINUTES = env_int("CRISISHUB_CHECKIN_MINUTES", 20, minimum=1)
 
+def _drop_denied_traceback(record) -> bool:
+    """Log a 403 as one line: the audit trail records the denial itself."""
+    if getattr(record, "status_code", None) == 403:
+        record.exc_info = None
+        record.exc_text = None
+    return True
+
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        # Local time with its UTC offset, so log lines compare across zones.
+        "plain": {
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "datefmt": "%Y-%m-%dT%H:%M:%S%z",
+        },
+    },
+    "filters": {
+        "no_denied_traceback": {
+            "()": "django.utils.log.CallbackFilter", "callback": _drop_denied_traceback,
+        },
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "console": {
+            "class": "logging.StreamHandler", "formatter": "plain", "filters": ["no_denied_traceback"],
+        },
     },
     "root": {"handlers": ["console"], "level": env_str("CRISISHUB_LOG_LEVEL", "INFO")},
     "loggers": {

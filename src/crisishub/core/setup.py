@@ -114,6 +114,8 @@ def create_demo_staff(stream=sys.stdout) -> None:
     """
     User = get_user_model()
     fixed = os.environ.get("CRISISHUB_DEMO_PASSWORD", "")
+    if fixed:
+        _check_demo_password(fixed)
     created = []
     with acting_as(label="setup"), transaction.atomic():
         roles.ensure_role_groups()
@@ -141,6 +143,23 @@ def create_demo_staff(stream=sys.stdout) -> None:
         for username, role, password in created:
             shown = "(from CRISISHUB_DEMO_PASSWORD)" if fixed else password
             print(f"  {username:<11} {role:<15} {shown}", file=stream)
+
+
+def _check_demo_password(password: str) -> None:
+    """Raise SettingError unless the password passes the hub's validators,
+    because it also becomes the administrator's password."""
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    from crisishub.core.errors import SettingError
+
+    try:
+        validate_password(password)
+    except ValidationError as error:
+        raise SettingError(
+            f"Invalid value for CRISISHUB_DEMO_PASSWORD: {' '.join(error.messages)} "
+            "It also becomes the admin account's password; choose a longer, uncommon one."
+        ) from None
 
 
 def prepare_database(demo: bool = True, verbosity: int = 0) -> None:
