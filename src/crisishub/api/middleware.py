@@ -1,7 +1,7 @@
-"""Give every answer under /api/ the API's JSON error body.
+"""Give every error response under /api/ the JSON error body of the API.
 
 The views return that body themselves. This middleware covers what they
-never see: Django's own error pages (CSRF failure, a body Django refuses,
+never see: Django's own error pages (CSRF failure, a body Django rejects,
 an unknown path resolved elsewhere) and uncaught exceptions.
 """
 

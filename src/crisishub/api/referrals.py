@@ -39,7 +39,7 @@ MAX_REFERRAL_AGE = dt.timedelta(days=7)
 
 
 class _Errors:
-    """Collect every field error of one request, so one answer lists all."""
+    """Collect every field error of one request, so one response lists all."""
 
     def __init__(self) -> None:
         self.items: list[FieldError] = []

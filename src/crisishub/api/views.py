@@ -65,7 +65,7 @@ def too_large_response() -> JsonResponse:
 
 
 def _unsupported_media_type(content_type: str) -> JsonResponse | None:
-    """Return a 415 answer unless the body is declared as UTF-8 JSON."""
+    """Return a 415 response unless the body is declared as UTF-8 JSON."""
     media_type, _, parameters = content_type.partition(";")
     charset = ""
     for parameter in parameters.split(";"):
@@ -210,7 +210,7 @@ def incident_status(request, number: str):
     if incident is None:
         message = f"Incident {number} was not found for this partner."
         return error_response(404, "not_found", message, [FieldError(
-            "number", message, "Use the incident number from the referral's 201 answer (incident.number).",
+            "number", message, "Use the incident number from the 201 response to the referral (incident.number).",
         )])
     return JsonResponse({
         "ok": True,
