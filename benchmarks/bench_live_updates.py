@@ -58,6 +58,9 @@ TARGET_P95_MS = 250.0
 MAX_CHANGES = 500
 MAX_CONSOLES = 200
 LAYERS = ("memory", "redis", "redis-2proc")
+# Unmeasured changes first, so the server's code paths and connections are
+# warm when the measured ones start.
+WARMUP_CHANGES = 5
 
 # Code for ``run_django``: open one pending incident per change pair, so
 # that every assign-then-cancel cycle has a fresh incident.
@@ -218,7 +221,6 @@ def measure(layer: str, acting: HubServer, watched: HubServer, args) -> LayerRes
     result = LayerResult(layer=layer, consoles=args.consoles, changes=0)
     team_id = setup["team"]
     try:
-        # Two unmeasured changes warm up the server's code paths.
         actions = []
         for incident_id in setup["incidents"]:
             actions.append((f"/dispatch/incidents/{incident_id}/assign/", {"assign-team_id": team_id}))
@@ -233,7 +235,7 @@ def measure(layer: str, acting: HubServer, watched: HubServer, args) -> LayerRes
             stamp, received = consoles.wait_for(index, args.event_timeout)
             committed = dt.datetime.fromisoformat(stamp).timestamp()
             delays = [(arrival - committed) * 1000 for arrival in received]
-            if index < 2:
+            if index < WARMUP_CHANGES:
                 continue
             result.arrivals_ms.extend(delays)
             result.slowest_ms.append(max(delays))
@@ -290,7 +292,8 @@ def parse_args(argv):
     parser.add_argument("--consoles", type=int, default=20,
                         help="WebSocket consoles connected during the run (default 20)")
     parser.add_argument("--changes", type=int, default=60,
-                        help="measured status changes per layer, after 2 for warm-up (default 60)")
+                        help="measured status changes per layer, after "
+                             f"{WARMUP_CHANGES} for warm-up (default 60)")
     parser.add_argument("--event-timeout", type=float, default=5.0,
                         help="seconds an event may take to reach every console (default 5)")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0",
@@ -309,8 +312,7 @@ def parse_args(argv):
     if host not in ("127.0.0.1", "localhost", "[::1]"):
         parser.error(f"--redis-url {args.redis_url!r} is not on loopback; use 127.0.0.1")
     args.layer_list = layers
-    # Two extra changes warm up before the measured ones.
-    args.changes += 2
+    args.changes += WARMUP_CHANGES
     return args
 
 

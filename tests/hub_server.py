@@ -61,6 +61,10 @@ class HubServerError(RuntimeError):
     pass
 
 
+class _PortTaken(Exception):
+    """Daphne could not listen on the chosen port."""
+
+
 class HubServer:
     """One ``crisishub serve`` process on 127.0.0.1.
 
@@ -106,8 +110,27 @@ class HubServer:
         env.update(self.extra_env)
         return env
 
-    def start(self, timeout: float = 90.0) -> "HubServer":
-        """Start the server and wait until it serves the sign-in page."""
+    def start(self, timeout: float = 90.0, attempts: int = 3) -> "HubServer":
+        """Start the server and wait until it serves the sign-in page.
+
+        The port comes from the OS and another process may take it before
+        the server binds it. The server then exits ("is already in use", or
+        Daphne's "Listen failure"), and the start is retried on a new port,
+        ``attempts`` times in all.
+        """
+        for attempt in range(1, attempts + 1):
+            try:
+                return self._start_once(timeout)
+            except _PortTaken:
+                if attempt == attempts:
+                    raise HubServerError(
+                        f"crisishub serve found its port taken {attempts} times:\n{self.log_tail()}"
+                    ) from None
+                self.port = free_port()
+                self.log_path = self.data_dir / f"{self.name}-{self.port}.log"
+        raise AssertionError("unreachable")
+
+    def _start_once(self, timeout: float) -> "HubServer":
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "crisishub.cli", "serve",
@@ -119,21 +142,30 @@ class HubServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
+                log_tail = self.log_tail()
+                if "Listen failure" in log_tail or "is already in use" in log_tail:
+                    raise _PortTaken()
                 raise HubServerError(
                     f"crisishub serve on port {self.port} exited with code "
                     f"{self.process.returncode} before serving requests:\n{self.log_tail()}"
                 )
             try:
                 with _DIRECT.open(self.url + "/accounts/login/", timeout=2) as response:
-                    if response.status == 200:
-                        return self
+                    served = response.status == 200
             except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
-                pass
+                served = False
+            if served:
+                # The page may have come from another process on the port:
+                # ours is the one if it is still running a moment later.
+                time.sleep(0.5)
+                if self.process.poll() is None:
+                    return self
+                continue
             time.sleep(0.2)
         self.stop()
         raise HubServerError(
-            f"crisishub serve on port {self.port} did not serve the sign-in page within {timeout:.0f} s:\n"
-            f"{self.log_tail()}"
+            f"crisishub serve on port {self.port} did not serve the sign-in page "
+            f"within {timeout:.0f} s:\n{self.log_tail()}"
         )
 
     def stop(self) -> None:
