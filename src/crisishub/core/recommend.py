@@ -18,7 +18,7 @@ from typing import Sequence
 import numpy as np
 from django.core.signals import setting_changed
 
-from crisishub.rules.travel import StraightLineTravelModel, as_points
+from crisishub.rules.travel import StraightLineTravelModel, as_points, unit_vectors
 
 # Minutes added to a team's ETA when it has no member who speaks the
 # person's language (an interpreter line will be needed).
@@ -41,14 +41,12 @@ class Recommendation:
 
 @dataclass
 class _Candidates:
-    """The available teams' columns, with trigonometry precomputed."""
+    """The available teams' columns, with their unit vectors precomputed."""
 
     index: np.ndarray  # rows of the snapshot
     ids: np.ndarray
     positions: np.ndarray
-    latitude_radians: np.ndarray
-    longitude_radians: np.ndarray
-    cos_latitude: np.ndarray
+    unit_vectors: np.ndarray  # (n, 3) points on the unit sphere
     workload: np.ndarray
 
 
@@ -97,14 +95,11 @@ class TeamSnapshot:
         if self._candidates is None:
             index = np.flatnonzero(self.available)
             positions = as_points(self.positions[index], "team positions")
-            latitude_radians = np.radians(positions[:, 0])
             self._candidates = _Candidates(
                 index=index,
                 ids=self.ids[index],
                 positions=positions,
-                latitude_radians=latitude_radians,
-                longitude_radians=np.radians(positions[:, 1]),
-                cos_latitude=np.cos(latitude_radians),
+                unit_vectors=unit_vectors(positions),
                 workload=self.workload[index],
             )
         return self._candidates
@@ -118,13 +113,11 @@ class TeamSnapshot:
 
 
 def _eta_minutes(model, candidates: _Candidates, latitude: float, longitude: float) -> np.ndarray:
-    """Minutes from each candidate to the point; the default model's fast path
-    reuses the precomputed trigonometry and gives the same numbers."""
+    """Minutes from each candidate to the point. The default model's fast path
+    reuses the cached unit vectors and agrees with ``minutes_many`` to about
+    1e-6 minutes."""
     if type(model) is StraightLineTravelModel:
-        return model.minutes_from_radians(
-            candidates.latitude_radians, candidates.longitude_radians, candidates.cos_latitude,
-            latitude, longitude,
-        )
+        return model.minutes_from_unit_vectors(candidates.unit_vectors, latitude, longitude)
     return model.minutes_many(candidates.positions, np.array([latitude, longitude]))
 
 
