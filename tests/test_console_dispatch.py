@@ -69,6 +69,16 @@ def test_console_renders_for_dispatcher(dispatcher_client):
     assert html.count('class="team-card team-card--') == 7
 
 
+def test_console_in_spanish(dispatcher_client):
+    dispatcher_client.cookies["django_language"] = "es"
+
+    html = dispatcher_client.get(reverse("dispatch:console")).content.decode()
+
+    assert '<html lang="es">' in html
+    assert "Esperando un equipo" in html
+    assert "Equipos" in html
+
+
 def test_console_sign_in_required(client, db):
     response = client.get(reverse("dispatch:console"))
 
