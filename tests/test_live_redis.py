@@ -52,22 +52,29 @@ def redis_url():
 
 
 @pytest.fixture(scope="module")
-def two_processes(redis_url):
+def data_dir():
+    """One data directory (and SQLite database) for the module's servers,
+    so only the first server start migrates and creates the demo staff."""
+    with tempfile.TemporaryDirectory(prefix="crisishub-two-process-") as path:
+        yield path
+
+
+@pytest.fixture(scope="module")
+def two_processes(redis_url, data_dir):
     """Two servers on one database and one Redis prefix, started in turn."""
     env = {
         "CRISISHUB_REDIS_URL": redis_url,
         "CRISISHUB_REDIS_PREFIX": f"crisishub-test-{uuid.uuid4().hex[:12]}",
     }
-    with tempfile.TemporaryDirectory(prefix="crisishub-two-process-") as data_dir:
-        first = HubServer(data_dir=data_dir, env=env, name="process-1").start()
-        try:
-            second = HubServer(data_dir=data_dir, env=env, name="process-2").start()
-        except Exception:
-            first.stop()
-            raise
-        yield first, second
+    first = HubServer(data_dir=data_dir, env=env, name="process-1").start()
+    try:
+        second = HubServer(data_dir=data_dir, env=env, name="process-2").start()
+    except Exception:
         first.stop()
-        second.stop()
+        raise
+    yield first, second
+    first.stop()
+    second.stop()
 
 
 @contextlib.contextmanager
@@ -140,19 +147,22 @@ def test_new_incident_reaches_both(two_processes):
         assert message["payload"]["id"] == incident["id"]
 
 
-def test_in_memory_layers_do_not_share():
+def test_in_memory_layers_do_not_share(data_dir):
     """Two processes without Redis stay apart: the check above can fail."""
-    with tempfile.TemporaryDirectory(prefix="crisishub-two-process-") as data_dir:
-        with HubServer(data_dir=data_dir, name="memory-1") as first, \
-                HubServer(data_dir=data_dir, name="memory-2") as second:
-            incident = open_incident(first, priority=1)
-            client = HubClient(second).login("dispatcher")
-            with live_socket(client, second) as websocket:
-                status, _ = client.post(
-                    f"/dispatch/incidents/{incident['id']}/assign/", {"assign-team_id": 2},
-                    server=first,
-                )
-                message, _ = receive_event(websocket, "incident.assigned", timeout=1.5)
+    with HubServer(data_dir=data_dir, name="memory-1") as first, \
+            HubServer(data_dir=data_dir, name="memory-2") as second:
+        incident = open_incident(first, priority=1)
+        client = HubClient(second).login("dispatcher")
+        team_id = first.run_django(
+            "from crisishub.core.models import Team\n"
+            "result = Team.objects.get(name='CWRT-2').pk"
+        )
+        with live_socket(client, second) as websocket:
+            status, _ = client.post(
+                f"/dispatch/incidents/{incident['id']}/assign/", {"assign-team_id": team_id},
+                server=first,
+            )
+            message, _ = receive_event(websocket, "incident.assigned", timeout=1.5)
 
     assert status == 200
     assert message is None
