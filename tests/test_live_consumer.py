@@ -11,10 +11,11 @@ import asyncio
 import threading
 
 import pytest
+import pytest_asyncio
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
-from django.db import transaction
+from django.db import connection, connections, transaction
 from django.test import override_settings
 
 from crisishub.consoles.consumers import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, LiveConsumer
@@ -40,6 +41,15 @@ def in_memory_layer():
         channel_layers.backends.clear()
         yield
         channel_layers.backends.clear()
+
+
+@pytest_asyncio.fixture
+async def closes_connections():
+    """Close the database connection of the thread that runs the tests'
+    sync_to_async calls: an open one keeps PostgreSQL from dropping the
+    test database."""
+    yield
+    await sync_to_async(connections.close_all)()
 
 
 async def connect(user) -> tuple[WebsocketCommunicator, bool, int | None]:
@@ -72,6 +82,7 @@ def link_member(user, team_name: str) -> Team:
 
 
 @pytest.mark.asyncio
+@pytest.mark.usefixtures("closes_connections")
 async def test_anonymous_socket_closed_4401():
     communicator, connected, code = await connect(AnonymousUser())
 
@@ -80,6 +91,7 @@ async def test_anonymous_socket_closed_4401():
 
 
 @pytest.mark.asyncio
+@pytest.mark.usefixtures("closes_connections")
 async def test_analyst_socket_closed_4403(personas):
     communicator, connected, code = await connect(personas["analyst"])
 
@@ -88,6 +100,7 @@ async def test_analyst_socket_closed_4403(personas):
 
 
 @pytest.mark.asyncio
+@pytest.mark.usefixtures("closes_connections")
 async def test_dispatcher_joins_dispatch_group(personas):
     communicator, connected, _ = await connect(personas["dispatcher"])
     hello = await communicator.receive_json_from(timeout=ARRIVAL_TIMEOUT)
@@ -98,6 +111,7 @@ async def test_dispatcher_joins_dispatch_group(personas):
 
 
 @pytest.mark.asyncio
+@pytest.mark.usefixtures("closes_connections")
 async def test_team_member_joins_team_group(personas, fleet):
     team = await sync_to_async(link_member)(personas["team_member"], "CWRT-3")
 
@@ -110,6 +124,7 @@ async def test_team_member_joins_team_group(personas, fleet):
 
 
 @pytest.mark.asyncio
+@pytest.mark.usefixtures("closes_connections")
 async def test_ping_gets_pong(personas):
     communicator = await connect_ok(personas["dispatcher"])
 
@@ -121,6 +136,7 @@ async def test_ping_gets_pong(personas):
 
 
 @pytest.mark.asyncio
+@pytest.mark.usefixtures("closes_connections")
 async def test_new_incident_reaches_dispatcher(personas, make_incident):
     communicator = await connect_ok(personas["dispatcher"])
 
@@ -135,6 +151,7 @@ async def test_new_incident_reaches_dispatcher(personas, make_incident):
 
 
 @pytest.mark.asyncio
+@pytest.mark.usefixtures("closes_connections")
 async def test_event_waits_for_commit(personas, fleet, make_incident):
     incident = await sync_to_async(make_incident)()
     communicator = await connect_ok(personas["dispatcher"])
@@ -143,10 +160,15 @@ async def test_event_waits_for_commit(personas, fleet, make_incident):
     inside = threading.Event()
 
     def assign_in_slow_transaction():
-        with transaction.atomic():
-            dispatch_service.do_assign_team(incident.pk, team.pk, actor="test")
-            inside.set()
-            release.wait(timeout=10)
+        # A thread of its own, so its connection is closed here: an open
+        # one keeps PostgreSQL from dropping the test database.
+        try:
+            with transaction.atomic():
+                dispatch_service.do_assign_team(incident.pk, team.pk, actor="test")
+                inside.set()
+                release.wait(timeout=10)
+        finally:
+            connection.close()
 
     task = asyncio.ensure_future(
         sync_to_async(assign_in_slow_transaction, thread_sensitive=False)()
@@ -162,6 +184,7 @@ async def test_event_waits_for_commit(personas, fleet, make_incident):
 
 
 @pytest.mark.asyncio
+@pytest.mark.usefixtures("closes_connections")
 async def test_rolled_back_change_sends_nothing(personas, fleet, make_incident):
     incident = await sync_to_async(make_incident)()
     communicator = await connect_ok(personas["dispatcher"])
@@ -179,6 +202,7 @@ async def test_rolled_back_change_sends_nothing(personas, fleet, make_incident):
 
 
 @pytest.mark.asyncio
+@pytest.mark.usefixtures("closes_connections")
 async def test_assignment_reaches_team_phone(personas, fleet, make_incident):
     team = await sync_to_async(link_member)(personas["team_member"], "CWRT-2")
     incident = await sync_to_async(make_incident)()
@@ -196,6 +220,7 @@ async def test_assignment_reaches_team_phone(personas, fleet, make_incident):
 
 
 @pytest.mark.asyncio
+@pytest.mark.usefixtures("closes_connections")
 async def test_other_team_hears_nothing(personas, fleet, make_incident):
     await sync_to_async(link_member)(personas["team_member"], "CWRT-2")
     other = await sync_to_async(Team.objects.get)(name="CWRT-4")
@@ -209,6 +234,7 @@ async def test_other_team_hears_nothing(personas, fleet, make_incident):
 
 
 @pytest.mark.asyncio
+@pytest.mark.usefixtures("closes_connections")
 async def test_reassigned_team_hears_status(personas, fleet, make_incident):
     team = await sync_to_async(link_member)(personas["team_member"], "CWRT-2")
     other = await sync_to_async(Team.objects.get)(name="CWRT-5")
@@ -230,6 +256,7 @@ async def test_reassigned_team_hears_status(personas, fleet, make_incident):
 
 
 @pytest.mark.asyncio
+@pytest.mark.usefixtures("closes_connections")
 async def test_emergency_reaches_dispatcher_at_once(personas, fleet, make_incident):
     team = await sync_to_async(Team.objects.get)(name="CWRT-6")
     incident = await sync_to_async(make_incident)()
@@ -246,6 +273,7 @@ async def test_emergency_reaches_dispatcher_at_once(personas, fleet, make_incide
 
 
 @pytest.mark.asyncio
+@pytest.mark.usefixtures("closes_connections")
 async def test_status_steps_reach_dispatcher(personas, fleet, make_incident):
     team = await sync_to_async(Team.objects.get)(name="CWRT-7")
     incident = await sync_to_async(make_incident)()
