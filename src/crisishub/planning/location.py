@@ -522,8 +522,9 @@ def _greedy_cover(
 ) -> np.ndarray:
     """Return a boolean site vector: fixed sites, then the largest gains.
 
-    The greedy choice covers at least 1 - 1/e of the optimum (Nemhauser,
-    Wolsey and Fisher, 1978); it is a start solution for HiGHS.
+    Greedy maximum coverage reaches at least 1 - 1/e of the optimum, a
+    standard bound for submodular objectives. It is a start solution for
+    HiGHS.
     """
     chosen = np.zeros(cover.shape[1], dtype=bool)
     chosen[fixed] = True
@@ -782,9 +783,9 @@ def _pmedian_interchange(
 ) -> np.ndarray:
     """Return ``p`` site indices from greedy adding then best-swap search.
 
-    This is the Teitz and Bart (1968) vertex substitution with each point's
-    nearest and second-nearest open site kept, so one swap pass costs one
-    (points x sites) array operation. Fixed sites are never swapped out.
+    This is vertex substitution with each point's nearest and second-nearest
+    open site kept, so one swap pass costs one (points x sites) array
+    operation per open site. Fixed sites are never swapped out.
     The result is a start solution for HiGHS, not a proof of anything.
     """
     points = costs.shape[0]
