@@ -6,6 +6,8 @@ import io
 import json
 import subprocess
 import sys
+import time
+import warnings
 
 import numpy as np
 import pytest
@@ -128,7 +130,7 @@ def test_staffing_missing_column(capsys, tmp_path):
 
 def test_staffing_negative_calls(capsys):
     error = run_error(capsys, ["staffing", "--calls", "-5", "--aht", "3"])
-    assert "invalid calls -5.0" in error
+    assert "invalid --calls -5: use 0 to 1,000,000" in error
 
 
 def test_staffing_bad_service_level(capsys):
@@ -164,7 +166,7 @@ def test_staffing_subprocess_exit_code(tmp_path):
     )  # fmt: skip
     assert completed.returncode == 2
     assert "Traceback" not in completed.stderr
-    assert "invalid calls" in completed.stderr
+    assert "invalid --calls -1" in completed.stderr
 
 
 # profile
@@ -208,7 +210,7 @@ def test_profile_from_timestamps(capsys, tmp_path):
     monday_8 = result["hours"][8]
     assert monday_8["calls"] == pytest.approx(2.0)
     assert result["hours"][167]["calls"] == pytest.approx(1.0)
-    assert result["note"] == ""
+    assert result["note"].startswith("Only 3 event(s)")
 
 
 TORONTO_FORMAT = (
@@ -218,6 +220,45 @@ TORONTO_FORMAT = (
     '3,103,"2014-01-06","Monday",NA,"Overdose"\n'
     '4,104,"2014-01-07","Tuesday",23,"Person in Crisis"\n'
 )
+
+
+@pytest.mark.parametrize(
+    ("stamp", "zone", "day", "hour"),
+    [
+        ("2026-01-05T08:15:00Z", None, "Monday", 0),
+        ("2026-01-05T08:15:00-08:00", None, "Monday", 8),
+        ("2026-01-05T08:15:00", None, "Monday", 8),
+        ("2026-01-05T03:15:00Z", None, "Sunday", 19),
+        ("2026-07-06T08:15:00Z", None, "Monday", 1),
+        ("2026-01-05T08:15:00Z", "America/New_York", "Monday", 3),
+    ],
+)
+def test_profile_converts_offsets(capsys, tmp_path, monkeypatch, stamp, zone, day, hour):
+    if zone is None:
+        monkeypatch.delenv("CRISISHUB_TIME_ZONE", raising=False)
+    else:
+        monkeypatch.setenv("CRISISHUB_TIME_ZONE", zone)
+    path = tmp_path / "calls.csv"
+    path.write_text(f"timestamp\n{stamp}\n")
+    result = run_json(capsys, ["profile", "--timestamps", str(path)])
+    assert result["peak_day"] == day
+    assert result["peak_hour"] == hour
+
+
+def test_profile_bad_time_zone(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("CRISISHUB_TIME_ZONE", "Mars/Olympus")
+    path = tmp_path / "calls.csv"
+    path.write_text("timestamp\n2026-01-05T08:15:00Z\n")
+    error = run_error(capsys, ["profile", "--timestamps", str(path)])
+    assert "invalid CRISISHUB_TIME_ZONE 'Mars/Olympus'" in error
+
+
+def test_profile_enough_timestamps_no_warning(capsys, tmp_path):
+    path = tmp_path / "calls.csv"
+    stamps = [f"2026-01-{5 + d:02d}T{h:02d}:10:00" for d in range(7) for h in range(24)]
+    path.write_text("timestamp\n" + "\n".join(stamps * 2) + "\n")
+    result = run_json(capsys, ["profile", "--timestamps", str(path)])
+    assert "Only" not in result["note"]
 
 
 def test_profile_date_hour_na_is_midnight(capsys, tmp_path):
@@ -256,7 +297,7 @@ def test_profile_from_hub_database(capsys, make_contact, at):
     assert calls[(0, 10)] == pytest.approx(7.0)  # one call in a 1-day span
     assert calls[(0, 11)] == pytest.approx(7.0)
     assert result["source"] == "this hub's call records"
-    assert result["note"] == ""
+    assert result["note"].startswith("Only 2 event(s)")
 
 
 @pytest.mark.django_db
@@ -288,7 +329,118 @@ def test_profile_table_names_source(capsys):
     assert out.startswith("source: Toronto")
 
 
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        (["--calls", "1e12", "--aht", "3"], "invalid --calls 1e+12: use 0 to 1,000,000"),
+        (["--calls", "10", "--aht", "1e9"], "invalid AHT 1e+09: use minutes above 0 and up to 1440"),
+        (["--calls", "10", "--aht", "0"], "invalid AHT 0: use minutes above 0"),
+        (["--calls", "10", "--aht", "3", "--interval", "1e-9"], "invalid --interval 1e-09: use 1 to 1440"),
+        (["--calls", "10", "--aht", "3", "--patience", "1e9"], "invalid --patience 1e+09"),
+        (["--calls", "10", "--aht", "3", "--target-seconds", "1e9"], "invalid --target-seconds 1e+09"),
+        (["--calls", "10", "--aht", "3", "--agents", "0"], "invalid --agents 0: use 1 to 100,000"),
+        (["--calls", "1000000", "--aht", "60"], "offered load 2,000,000 erlangs is above 10,000"),
+    ],
+)
+def test_staffing_rejects_out_of_range(capsys, options, expected):
+    error = run_error(capsys, ["staffing", *options])
+    assert expected in error
+
+
+def test_staffing_largest_load_is_fast(capsys):
+    started = time.monotonic()
+    argv = ["staffing", "--calls", "1000000", "--interval", "1440", "--aht", "14.4"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = run_json(capsys, argv + ["--patience", "1440"])
+    assert result["load_erlangs"] == pytest.approx(10_000)
+    assert time.monotonic() - started < 10
+
+
+def test_staffing_agents_erlang_a_ground_truth(capsys):
+    result = run_json(capsys, GROUND_TRUTH + ["--patience", "5", "--agents", "14"])
+    assert result["agents"] == 14
+    assert round(result["abandon_probability"], 6) == 0.013984
+    assert round(result["service_level"], 6) == 0.916792
+    assert result["meets_target"] is True
+
+
+def test_staffing_agents_erlang_c(capsys):
+    result = run_json(capsys, GROUND_TRUTH + ["--agents", "13"])
+    assert result["agents"] == 13
+    assert result["service_level"] < 0.8
+    assert result["meets_target"] is False
+
+
+def test_staffing_help_defines_service_level(capsys):
+    with pytest.raises(SystemExit):
+        main(["staffing", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "--agents" in out
+    assert "share of all offered calls that are answered within --target-seconds" in out
+    assert "calls that abandon count as not answered within the target" in out
+
+
+def test_staffing_aht_row_named(capsys, tmp_path):
+    path = tmp_path / "intervals.csv"
+    path.write_text("interval_start,calls,aht\na,100,3\nb,100,-3\n")
+    error = run_error(capsys, ["staffing", "--intervals", str(path)])
+    assert "invalid AHT -3 in data row 2" in error
+    assert "[" not in error
+
+
+def test_staffing_blank_aht_uses_option(capsys, tmp_path):
+    path = tmp_path / "intervals.csv"
+    path.write_text("interval_start,calls,aht\na,100,\nb,100,6\n")
+    rows = run_json(capsys, ["staffing", "--intervals", str(path), "--aht", "3"])
+    assert rows[0]["agents"] == 14
+    assert rows[1]["agents"] > 14
+
+
+def test_staffing_blank_aht_without_option(capsys, tmp_path):
+    path = tmp_path / "intervals.csv"
+    path.write_text("interval_start,calls,aht\na,100,\n")
+    error = run_error(capsys, ["staffing", "--intervals", str(path)])
+    assert "blank aht in data row 1" in error
+    assert "--aht MINUTES" in error
+
+
+def test_staffing_header_only_file(capsys, tmp_path):
+    path = tmp_path / "intervals.csv"
+    path.write_text("interval_start,calls\n")
+    error = run_error(capsys, ["staffing", "--intervals", str(path), "--aht", "3"])
+    assert "has a header but no data rows" in error
+
+
+def test_staffing_long_patience_no_warning(capsys):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = run_json(capsys, GROUND_TRUTH + ["--patience", "1440"])
+    assert result["abandon_probability"] < 0.001
+
+
 # teams
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        (["--weekly-requests", "1e9"], "invalid --weekly-requests 1e+09: use 0 to 100,000"),
+        (["--population", "1e12"], "invalid --population 1e+12: use 0 to 100,000,000"),
+        (["--travel", "1e9"], "invalid --travel 1e+09: use 0 to 1440 minutes"),
+        (["--min-teams", "99999999"], "invalid --min-teams 99999999: use 0 to 10,000"),
+    ],
+)
+def test_teams_rejects_out_of_range(capsys, options, expected):
+    error = run_error(capsys, ["teams", *options])
+    assert expected in error
+
+
+def test_teams_few_timestamps_warn(capsys, tmp_path):
+    path = tmp_path / "requests.csv"
+    path.write_text("timestamp\n2026-01-05T08:15:00-08:00\n")
+    result = run_json(capsys, ["teams", "--timestamps", str(path)])
+    assert "Only 1 event(s)" in result["note"]
 
 
 def test_teams_default_week(capsys):

@@ -16,6 +16,11 @@ from crisishub.planning.teams import TeamTimes, teams_needed
 # need an in-person response (Crisis Resource Need Calculator).
 EPISODES_PER_PERSON_YEAR = 230 / 100_000
 SACRAMENTO_POPULATION = 1_585_055  # 2020 Census, Sacramento County
+# Upper bounds keep a run to a few seconds. 100,000 requests a week is about
+# 57 times the estimate above for 40 million people (1,763 a week).
+MAX_WEEKLY_REQUESTS = 100_000.0
+MAX_POPULATION = 100_000_000.0
+MAX_MINUTES = 1_440.0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -28,12 +33,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timestamps", metavar="FILE", help="CSV of request timestamps.")
     parser.add_argument("--column", default="timestamp", help="Timestamp column name.")
     volume = parser.add_mutually_exclusive_group()
-    volume.add_argument("--weekly-requests", type=float, help="Mobile requests per week.")
+    volume.add_argument(
+        "--weekly-requests",
+        type=float,
+        help=f"Mobile requests per week, 0 to {MAX_WEEKLY_REQUESTS:,.0f}.",
+    )
     volume.add_argument(
         "--population",
         type=float,
-        help="Population served; requests = 230 per 100,000 people a year "
-        f"(default: {SACRAMENTO_POPULATION:,}, Sacramento County 2020).",
+        help="Population served, 0 to 100,000,000; requests = 230 per 100,000 "
+        f"people a year (default: {SACRAMENTO_POPULATION:,}, Sacramento County 2020).",
     )
     parser.add_argument("--travel", type=float, default=30.0, help="Mean travel minutes (default: 30).")
     parser.add_argument(
@@ -62,20 +71,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _weekly_requests(args: argparse.Namespace) -> float:
     if args.weekly_requests is not None:
-        if not args.weekly_requests >= 0:
+        if not 0 <= args.weekly_requests <= MAX_WEEKLY_REQUESTS:
             raise ValueError(
-                f"invalid --weekly-requests {args.weekly_requests}: use 0 or more"
+                f"invalid --weekly-requests {args.weekly_requests:g}: use 0 to "
+                f"{MAX_WEEKLY_REQUESTS:,.0f}"
             )
         return args.weekly_requests
     population = SACRAMENTO_POPULATION if args.population is None else args.population
-    if not population >= 0:
-        raise ValueError(f"invalid --population {population}: use 0 or more")
+    if not 0 <= population <= MAX_POPULATION:
+        raise ValueError(f"invalid --population {population:g}: use 0 to {MAX_POPULATION:,.0f}")
     return demand.weekly_from_annual(population * EPISODES_PER_PERSON_YEAR)
 
 
 def _result(args: argparse.Namespace) -> dict:
-    if args.min_teams < 0:
-        raise ValueError(f"invalid --min-teams {args.min_teams}: use 0 or more")
+    if not 0 <= args.min_teams <= 10_000:
+        raise ValueError(f"invalid --min-teams {args.min_teams}: use 0 to 10,000")
+    for option in ("travel", "on_scene", "transport"):
+        value = getattr(args, option)
+        if not 0 <= value <= MAX_MINUTES:
+            flag = "--" + option.replace("_", "-")
+            raise ValueError(f"invalid {flag} {value:g}: use 0 to {MAX_MINUTES:g} minutes")
     times = TeamTimes(args.travel, args.on_scene, args.transport_share, args.transport)
     if args.timestamps:
         values = demand.read_timestamps_csv(args.timestamps, args.column)

@@ -176,7 +176,9 @@ def _metrics_a(agents, arrival_rate, aht, patience, target_time, blocking):
 
     load = arrival_rate * aht
     rho = load / n
-    abandon_given_wait = 1.0 / (rho * np.exp(log_a)) + 1.0 - 1.0 / rho
+    # exp(log_a) overflows to inf for long patience, where 1 / inf = 0 is right.
+    with np.errstate(over="ignore"):
+        abandon_given_wait = 1.0 / (rho * np.exp(log_a)) + 1.0 - 1.0 / rho
     abandon_given_wait = np.clip(abandon_given_wait, 0.0, 1.0)
     abandon = wait * abandon_given_wait
 
@@ -245,6 +247,11 @@ def erlang_a_metrics(agents, load, aht, patience, target_time) -> QueueMetrics:
         raise ValueError("Erlang A needs at least 1 agent: pass agents >= 1")
     blocking = erlang_b(agents, load)
     return _metrics_a(agents, load / aht, aht, patience, target_time, blocking)
+
+
+def meets_goal(metrics: QueueMetrics, goal: "StaffingGoal") -> np.ndarray:
+    """Return, per interval, whether ``metrics`` meet every target set in ``goal``."""
+    return _meets(metrics, goal)
 
 
 def _meets(metrics: QueueMetrics, goal: StaffingGoal) -> np.ndarray:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import csv
 import logging
+import os
+import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -20,6 +22,10 @@ logger = logging.getLogger(__name__)
 
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 HOURS_PER_WEEK = 168
+DEFAULT_TIME_ZONE = "America/Los_Angeles"
+# Below two events per hour of week on average, most hours hold zero or one
+# event, so the shape mostly shows where the few events fell.
+MIN_EVENTS_FOR_SHAPE = 2 * HOURS_PER_WEEK
 DAYS_PER_YEAR = 365.25
 
 TORONTO_SOURCE = (
@@ -129,26 +135,58 @@ def _parse_timestamp(value: str | datetime, row: int) -> datetime:
         ) from None
 
 
+def hub_time_zone() -> zoneinfo.ZoneInfo:
+    """Return the hub's zone: CRISISHUB_TIME_ZONE, else America/Los_Angeles."""
+    name = os.environ.get("CRISISHUB_TIME_ZONE", "").strip() or DEFAULT_TIME_ZONE
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"invalid CRISISHUB_TIME_ZONE {name!r}: use an IANA zone name, for "
+            "example America/Los_Angeles"
+        ) from None
+
+
 def profile_from_timestamps(
-    timestamps: Iterable[str | datetime], source: str = "timestamps"
+    timestamps: Iterable[str | datetime],
+    source: str = "timestamps",
+    zone: zoneinfo.ZoneInfo | None = None,
 ) -> DemandProfile:
     """Build a profile from ISO 8601 timestamps, one per event.
 
-    Each timestamp counts at its own wall-clock hour: an offset such as
-    ``-08:00`` is kept, not converted to UTC. The span in weeks runs from
-    the first to the last calendar day, both included.
+    A timestamp with an offset (or Z) is converted to ``zone``, by default
+    the hub's zone from ``hub_time_zone()``, before it is binned. A naive
+    timestamp is taken as local time in that zone. The span in weeks runs
+    from the first to the last local calendar day, both included. With
+    fewer than ``MIN_EVENTS_FOR_SHAPE`` events the note warns that the
+    shape is unreliable.
     """
-    moments = [_parse_timestamp(v, i + 1) for i, v in enumerate(timestamps)]
+    zone = hub_time_zone() if zone is None else zone
+    moments = [_local(_parse_timestamp(v, i + 1), zone) for i, v in enumerate(timestamps)]
     if not moments:
         raise ValueError("no timestamps found: pass at least one event")
     dates: list[date] = [moment.date() for moment in moments]
     weeks = ((max(dates) - min(dates)).days + 1) / 7.0
-    return profile_from_arrays(
+    profile = profile_from_arrays(
         [moment.weekday() for moment in moments],
         [moment.hour for moment in moments],
         weeks=weeks,
         source=source,
     )
+    if len(moments) >= MIN_EVENTS_FOR_SHAPE:
+        return profile
+    note = (
+        f"Only {len(moments)} event(s): the hour-of-week shape rests on too few "
+        f"points to be reliable (use at least {MIN_EVENTS_FOR_SHAPE})."
+    )
+    logger.warning("%s %s", source, note)
+    return DemandProfile(profile.counts, profile.weeks, profile.source, note)
+
+
+def _local(moment: datetime, zone: zoneinfo.ZoneInfo) -> datetime:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        return moment
+    return moment.astimezone(zone)
 
 
 def read_timestamps_csv(path: str | Path, column: str) -> list[str]:
