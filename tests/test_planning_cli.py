@@ -504,3 +504,52 @@ def test_simulate_stations_file(capsys, tmp_path):
 def test_simulate_bad_horizon(capsys):
     error = run_error(capsys, ["simulate", "--days", "400"])
     assert "invalid horizon of 400.0 days" in error
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        (["--seed", "-1"], "invalid --seed -1: use 0 to 4294967295"),
+        (["--replications", "1"], "invalid --replications 1: use 2 to 1,000"),
+        (["--teams", "100000"], "invalid --teams 100000: use 1 to 500"),
+    ],
+)
+def test_simulate_rejects_out_of_range(capsys, options, expected):
+    error = run_error(capsys, ["simulate", "--days", "1", *options])
+    assert expected in error
+
+
+def test_simulate_bad_station_names_line(capsys, tmp_path):
+    path = tmp_path / "stations.csv"
+    path.write_text("lat,lon\n38.58,-121.49\nabc,-121.27\n")
+    error = run_error(capsys, SIMULATE + ["--stations", str(path)])
+    assert f"invalid lat 'abc' in {path} line 3" in error
+    assert "-90 to 90" in error
+
+
+def test_simulate_note_names_real_option(capsys):
+    result = run_json(capsys, SIMULATE)
+    assert "plan simulate --timestamps FILE" in result["note"]
+
+
+def test_simulate_from_timestamps(capsys, tmp_path):
+    path = tmp_path / "calls.csv"
+    stamps = [f"2026-01-{5 + d:02d}T{h:02d}:10:00-08:00" for d in range(7) for h in range(24)]
+    path.write_text("timestamp\n" + "\n".join(stamps * 2) + "\n")
+    result = run_json(capsys, SIMULATE + ["--timestamps", str(path)])
+    assert result["source"] == str(path)
+    assert result["note"] == ""
+    assert result["replications"] == 2
+
+
+def test_plan_output_closed_early(tmp_path):
+    command = [sys.executable, "-m", "crisishub.cli", "plan", *SIMULATE, "--days", "1"]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    process.stdout.close()
+    stderr = process.stderr.read()
+    process.wait(timeout=120)
+    assert process.returncode == 1
+    assert "Traceback" not in stderr
+    assert "BrokenPipeError" not in stderr

@@ -14,14 +14,24 @@ from crisishub.planning import profile as demand
 from crisishub.planning import simulation as sim
 from crisishub.planning._output import Progress, emit
 
+MAX_TEAMS = 500
+MAX_REPLICATIONS = 1_000
+MAX_SEED = 2**32 - 1
+SIMULATE_NOTE = (
+    "Borrowed profile: the hour-of-week shape of crisis calls in Toronto, "
+    "not this county's data. Replace it with local call timestamps "
+    "(plan simulate --timestamps FILE) when they exist."
+)
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = (
         "Simulate the call center and the mobile teams over a horizon, with "
         "arrivals from the hour-of-week profile (borrowed from Toronto) and "
         "request locations from the county's census tracts. Prints means "
-        "with 95% t-intervals over replications. Progress goes to stderr "
-        "when it is a terminal."
+        "with 95% t-intervals over replications (at least 2). --timestamps "
+        "replaces the borrowed shape with local call times. Progress goes "
+        "to stderr when it is a terminal."
     )
     horizon = parser.add_mutually_exclusive_group()
     horizon.add_argument("--weeks", type=float, help="Horizon in weeks (default: 1).")
@@ -77,8 +87,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="CSV with lat and lon columns, one team per row in turn "
         "(default: all teams at the county Mental Health Urgent Care Clinic).",
     )
-    parser.add_argument("--replications", type=int, default=10, help="Replications (default: 10).")
-    parser.add_argument("--seed", type=int, default=0, help="Random seed (default: 0).")
+    parser.add_argument(
+        "--timestamps",
+        metavar="FILE",
+        help="CSV of local call timestamps for the hour-of-week shape "
+        "(default: the borrowed Toronto profile).",
+    )
+    parser.add_argument("--column", default="timestamp", help="Timestamp column name.")
+    parser.add_argument(
+        "--replications",
+        type=int,
+        default=10,
+        help=f"Replications, 2 to {MAX_REPLICATIONS:,} (default: 10).",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help=f"Random seed, 0 to {MAX_SEED} (default: 0)."
+    )
     parser.add_argument("--format", choices=("json", "table"), default="json")
 
 
@@ -109,7 +133,24 @@ def _stations(path: str | None) -> np.ndarray:
         rows = list(csv.DictReader(handle))
     if not rows or "lat" not in rows[0] or "lon" not in rows[0]:
         raise ValueError(f"{file} needs lat and lon columns and at least one row")
-    return np.array([[float(r["lat"]), float(r["lon"])] for r in rows])
+    return np.array([_station(file, line, row) for line, row in enumerate(rows, start=2)])
+
+
+def _station(file: Path, line: int, row: dict) -> list[float]:
+    point = []
+    for column, limit in (("lat", 90.0), ("lon", 180.0)):
+        text = row[column]
+        try:
+            value = float(text)
+        except (TypeError, ValueError):
+            value = float("nan")
+        if not -limit <= value <= limit:
+            raise ValueError(
+                f"invalid {column} {text!r} in {file} line {line}: use decimal "
+                f"degrees from -{limit:g} to {limit:g}"
+            )
+        point.append(value)
+    return point
 
 
 def _travel_matrix(stations: np.ndarray, points: sim.DemandPoints) -> np.ndarray:
@@ -135,14 +176,32 @@ def _counselors(args, calls_per_hour: np.ndarray):
     return np.maximum(found.agents, 1)
 
 
-def _config(args: argparse.Namespace) -> sim.SimulationConfig:
+def _profile(args: argparse.Namespace) -> demand.DemandProfile:
+    if args.timestamps:
+        values = demand.read_timestamps_csv(args.timestamps, args.column)
+        return demand.profile_from_timestamps(values, source=args.timestamps)
+    borrowed = demand.toronto_profile()
+    return demand.DemandProfile(borrowed.counts, borrowed.weeks, borrowed.source, SIMULATE_NOTE)
+
+
+def _check_run_options(args: argparse.Namespace) -> None:
+    if not 2 <= args.replications <= MAX_REPLICATIONS:
+        raise ValueError(
+            f"invalid --replications {args.replications}: use 2 to {MAX_REPLICATIONS:,}, "
+            "because a t-interval needs at least 2 replications"
+        )
+    if not 0 <= args.seed <= MAX_SEED:
+        raise ValueError(f"invalid --seed {args.seed}: use 0 to {MAX_SEED}")
+
+
+def _config(args: argparse.Namespace, profile: demand.DemandProfile) -> sim.SimulationConfig:
     from crisishub import datapack
 
     for name in ("aht", "patience", "on_scene", "transport"):
         if not getattr(args, name) > 0:
             raise ValueError(f"invalid --{name.replace('_', '-')} {getattr(args, name)}: use minutes above 0")
-    if args.teams < 1:
-        raise ValueError(f"invalid --teams {args.teams}: use 1 or more")
+    if not 1 <= args.teams <= MAX_TEAMS:
+        raise ValueError(f"invalid --teams {args.teams}: use 1 to {MAX_TEAMS}")
     if not 0.0 <= args.mobile_share <= 1.0:
         raise ValueError(f"invalid --mobile-share {args.mobile_share}: use 0 to 1")
     if not 0.0 <= args.transport_share <= 1.0:
@@ -150,7 +209,7 @@ def _config(args: argparse.Namespace) -> sim.SimulationConfig:
     if args.weekly_calls is not None and not args.weekly_calls >= 0:
         raise ValueError(f"invalid --weekly-calls {args.weekly_calls}: use 0 or more")
 
-    calls = demand.toronto_profile().per_hour(args.weekly_calls).ravel()
+    calls = profile.per_hour(args.weekly_calls).ravel()
     stations = _stations(args.stations)
     points = sim.DemandPoints.from_tracts(datapack.load_tracts())
     return sim.SimulationConfig(
@@ -182,9 +241,9 @@ def _table_rows(summary: dict) -> list[dict]:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        config = _config(args)
-        if args.replications < 1:
-            raise ValueError(f"invalid --replications {args.replications}: use 1 or more")
+        _check_run_options(args)
+        profile = _profile(args)
+        config = _config(args, profile)
         with Progress(args.replications, "simulate") as progress:
             summary = sim.simulate(
                 config, args.replications, args.seed, progress=progress.advance
@@ -193,8 +252,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"crisishub plan simulate: error: {error}", file=sys.stderr)
         return 2
     summary = {
-        "source": demand.TORONTO_SOURCE,
-        "note": demand.TORONTO_NOTE,
+        "source": profile.source,
+        "note": profile.note,
         "days": config.days,
         "seed": args.seed,
         **summary,
