@@ -214,6 +214,16 @@ def test_cssrs_one_question_with_skip_logic(counselor):
     assert draft.cssrs_answers == {"1": True, "2": False, "6": False}
 
 
+def test_last_cssrs_answer_focuses_assessment(counselor):
+    contact = new_contact(counselor)
+    middle = answer(counselor, contact, "1", "yes", **HX).content.decode()
+    answer_all(counselor, contact, [("2", "no")])
+    last = answer(counselor, contact, "6", "no", **HX).content.decode()
+    assert 'id="cssrs-yes" class="button button--large" autofocus' in middle
+    assert 'id="assessment-title" tabindex="-1" autofocus' in last
+    assert "autofocus" not in last.replace('id="assessment-title" tabindex="-1" autofocus', "")
+
+
 def test_cssrs_change_answer_prunes_later(counselor):
     contact = new_contact(counselor)
     answer_all(counselor, contact, [("1", "yes"), ("2", "yes"), ("3", "yes"), ("4", "no"),
@@ -355,16 +365,70 @@ def test_response_with_pin_opens_one_incident(counselor):
     assert incident.priority == 1
 
 
-def test_response_with_unknown_reason_closes_no_team(counselor):
+def test_response_with_unknown_reason_reaches_dispatch(counselor, client, personas):
     contact = mobile_decision(counselor)
     assert set_location(counselor, contact, method="unknown",
                         unknown_reason="Caller would not say").status_code == 200
+    before = counselor.get(f"/counselor/contacts/{contact.pk}/workflow/").content.decode()
     response = counselor.post(f"/counselor/contacts/{contact.pk}/response/",
                               {"response-priority": "1"}, **HX)
+    assert 'id="response-location-unknown"' in before
     assert response.status_code == 200
     incident = Incident.objects.get(contact=contact)
+    assert incident.status == IncidentStatus.PENDING
+    assert incident.no_team_reason == ""
+    client.force_login(personas["dispatcher"])
+    console = client.get("/dispatch/").content.decode()
+    assert incident.number in console
+
+
+def test_response_outside_county_warned_before_request(counselor):
+    contact = mobile_decision(counselor)
+    lat, lon = OUTSIDE_COUNTY
+    set_location(counselor, contact, method="coordinates", latitude=str(lat), longitude=str(lon))
+    page = counselor.get(f"/counselor/contacts/{contact.pk}/workflow/").content.decode()
+    assert 'id="response-outside"' in page
+    assert "No county team will be sent." in page
+    counselor.post(f"/counselor/contacts/{contact.pk}/response/", {"response-priority": "1"}, **HX)
+    incident = Incident.objects.get(contact=contact)
     assert incident.status == IncidentStatus.NO_TEAM
-    assert incident.no_team_reason == "location_unknown"
+    assert incident.no_team_reason == "outside_service_area"
+
+
+def test_recommendation_warns_outside_county(counselor):
+    contact = new_contact(counselor)
+    lat, lon = OUTSIDE_COUNTY
+    set_location(counselor, contact, method="coordinates", latitude=str(lat), longitude=str(lon))
+    answer_all(counselor, contact, [("1", "yes"), ("2", "yes"), ("3", "yes"), ("4", "yes"),
+                                    ("5", "no"), ("6", "no")])
+    page = counselor.get(f"/counselor/contacts/{contact.pk}/workflow/").content.decode()
+    assert "Mobile response" in page
+    assert 'id="recommendation-outside"' in page
+
+
+def test_response_panel_shows_assignment(counselor, fleet):
+    from crisishub.core.models import Team
+    from crisishub.core.services import dispatch as dispatch_service
+
+    contact = mobile_decision(counselor)
+    lat, lon = DOWNTOWN_SACRAMENTO
+    set_location(counselor, contact, method="map_pin", latitude=str(lat), longitude=str(lon))
+    counselor.post(f"/counselor/contacts/{contact.pk}/response/", {"response-priority": "1"}, **HX)
+    incident = Incident.objects.get(contact=contact)
+    page = counselor.get(f"/counselor/contacts/{contact.pk}/").content.decode()
+    dispatch_service.do_assign_team(incident.pk, Team.objects.get(name="CWRT-1").pk, actor="test")
+    panel = counselor.get(f"/counselor/contacts/{contact.pk}/response-panel/")
+    text = panel.content.decode()
+    assert "live.js" in page
+    assert f'data-incident-ids="{incident.pk} "' in page
+    assert panel.status_code == 200
+    assert text.startswith('<section class="panel" id="response-panel"')
+    assert "Assigned" in text
+
+
+def test_response_panel_other_roles_403(client, personas, reference_data):
+    client.force_login(personas["team_member"])
+    assert client.get("/counselor/contacts/1/response-panel/").status_code == 403
 
 
 def test_location_typed_coordinates_validated(counselor):

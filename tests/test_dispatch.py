@@ -237,14 +237,26 @@ def test_outside_county_closed_no_team(make_incident):
     assert kinds(incident) == ["requested", "no_team"]
 
 
-def test_unknown_location_closed_no_team(make_contact, at):
+def test_unknown_location_stays_pending(make_contact, at):
     contact = make_contact(location=LocationInput(unknown_reason="caller hung up before giving a place"))
 
     incident = dispatch.do_request_mobile_response(contact, priority=1, at=at(0))
 
-    assert incident.status == "no_team"
-    assert incident.no_team_reason == NoTeamReason.LOCATION_UNKNOWN
-    assert incident.no_team_detail == "caller hung up before giving a place"
+    assert incident.status == "pending"
+    assert incident.no_team_reason == ""
+    assert incident.latitude is None
+    assert dispatch.recommend_teams(incident) == []
+    assert kinds(incident) == ["requested"]
+
+
+def test_unknown_location_dispatcher_records_no_team(make_contact, at):
+    contact = make_contact(location=LocationInput(unknown_reason="caller hung up before giving a place"))
+    incident = dispatch.do_request_mobile_response(contact, priority=1, at=at(0))
+
+    closed = dispatch.do_record_no_team(incident.pk, NoTeamReason.LOCATION_UNKNOWN, at=at(5))
+
+    assert closed.status == "no_team"
+    assert closed.no_team_reason == NoTeamReason.LOCATION_UNKNOWN
 
 
 @pytest.mark.parametrize(

@@ -114,14 +114,13 @@ def test_mobile_request_needs_location_or_reason(make_contact, at):
     assert Incident.objects.count() == 0
 
 
-def test_mobile_request_unknown_location_closes(make_contact, at):
+def test_mobile_request_unknown_location_pending(make_contact, at):
     contact = make_contact(location=LocationInput(unknown_reason="call dropped"))
 
     incident = dispatch.do_request_mobile_response(contact, priority=2, at=at(1))
 
-    assert incident.status == "no_team"
-    assert incident.no_team_reason == "location_unknown"
-    assert incident.no_team_detail == "call dropped"
+    assert incident.status == "pending"
+    assert incident.no_team_reason == ""
 
 
 def test_mobile_request_outside_area_closes_no_team(make_contact, at):

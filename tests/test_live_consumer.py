@@ -18,7 +18,12 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import connection, connections, transaction
 from django.test import override_settings
 
-from crisishub.consoles.consumers import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, LiveConsumer
+from crisishub.consoles.consumers import (
+    CLOSE_FORBIDDEN,
+    CLOSE_UNAUTHENTICATED,
+    LiveConsumer,
+    groups_for_user,
+)
 from crisishub.core import events
 from crisishub.core.models import Team, TeamMember
 from crisishub.core.services import dispatch as dispatch_service
@@ -108,6 +113,38 @@ async def test_dispatcher_joins_dispatch_group(personas):
     assert connected
     assert hello == {"event": "hello", "payload": {"groups": ["dispatch"]}}
     await communicator.disconnect()
+
+
+@pytest.mark.asyncio
+@pytest.mark.usefixtures("closes_connections")
+async def test_counselor_hears_incident_status(personas, fleet, make_incident):
+    team = await sync_to_async(Team.objects.get)(name="CWRT-1")
+    incident = await sync_to_async(make_incident)()
+    communicator, connected, _ = await connect(personas["call_counselor"])
+    hello = await communicator.receive_json_from(timeout=ARRIVAL_TIMEOUT)
+
+    await sync_to_async(dispatch_service.do_assign_team)(incident.pk, team.pk, actor="test")
+    assigned = await next_hub_event(communicator, "incident.assigned")
+    await sync_to_async(dispatch_service.do_record_status)(incident.pk, "en_route", actor="test")
+    status = await next_hub_event(communicator, "incident.status")
+
+    assert connected
+    assert hello["payload"]["groups"] == ["counselor"]
+    assert assigned["payload"]["id"] == incident.pk
+    assert status["payload"]["status"] == "en_route"
+    await communicator.disconnect()
+
+
+@pytest.mark.asyncio
+@pytest.mark.usefixtures("closes_connections")
+async def test_supervisor_skips_counselor_group(personas):
+    communicator = await connect_ok(personas["supervisor"])
+
+    assert await communicator.receive_nothing(timeout=SILENCE_TIMEOUT)
+    await communicator.disconnect()
+    groups = await sync_to_async(groups_for_user)(personas["supervisor"])
+    assert "counselor" not in groups
+    assert "dispatch" in groups
 
 
 @pytest.mark.asyncio
@@ -296,10 +333,16 @@ def test_team_events_add_team_group():
     assert groups == ("dispatch", "team-4")
 
 
-def test_incident_events_keep_groups():
+def test_incident_events_add_counselor_group():
     groups = events.groups_for_event("incident.created", {"id": 4}, (events.DISPATCH_GROUP,))
 
-    assert groups == ("dispatch",)
+    assert groups == ("dispatch", "counselor")
+
+
+def test_team_events_skip_counselor_group():
+    groups = events.groups_for_event("team.check_in", {"id": 4}, (events.DISPATCH_GROUP,))
+
+    assert "counselor" not in groups
 
 
 def test_publishing_disabled_sends_nothing(monkeypatch):

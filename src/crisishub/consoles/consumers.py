@@ -3,7 +3,9 @@
 Consoles connect to ``/ws/live/`` with their session cookie. A user with
 ``incident.dispatch`` or ``team.view`` (dispatchers, supervisors,
 administrators) joins the ``dispatch`` group. A team member joins
-``team-<team id>`` for each active team the member belongs to. Anyone
+``team-<team id>`` for each active team the member belongs to. A call
+counselor (``contact.edit``) who is not in ``dispatch`` joins
+``counselor``, which gets every ``incident.*`` event. Anyone
 else is closed with code 4403, and a socket without a signed-in user with
 4401.
 
@@ -28,6 +30,7 @@ team.check_in          an on-scene check-in                   dispatch, team
 team.emergency         the team's emergency button            dispatch, team
 =====================  ====================================  ===============
 
+Every ``incident.*`` event also goes to ``counselor``.
 "team" is ``team-<id>`` of the incident's team (``payload.team_id``) for
 incident events, and of the team itself (``payload.id``) for team events.
 A team taken off an incident (reassigned) or whose incident is cancelled
@@ -59,6 +62,7 @@ CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 
 DISPATCH_CAPABILITIES = ("incident.dispatch", "team.view")
+COUNSELOR_CAPABILITY = "contact.edit"
 TEAM_CAPABILITIES = ("incident.view_own", "incident.field_update")
 
 
@@ -67,6 +71,9 @@ def groups_for_user(user) -> list[str]:
     groups = []
     if any(has_capability(user, cap) for cap in DISPATCH_CAPABILITIES):
         groups.append(events.DISPATCH_GROUP)
+    elif has_capability(user, COUNSELOR_CAPABILITY):
+        # The dispatch group already gets every incident event.
+        groups.append(events.COUNSELOR_GROUP)
     if any(has_capability(user, cap) for cap in TEAM_CAPABILITIES):
         team_ids = (
             TeamMember.objects.filter(user=user, team__is_active=True)

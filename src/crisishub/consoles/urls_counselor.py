@@ -12,6 +12,8 @@ urlpatterns = [
     path("referred/<int:contact_id>/open/", views.open_referred, name="open_referred"),
     path("contacts/<int:contact_id>/", views.contact_page, name="contact"),
     path("contacts/<int:contact_id>/workflow/", views.workflow_fragment, name="workflow"),
+    path("contacts/<int:contact_id>/response-panel/", views.response_fragment,
+         name="response_panel"),
     path("contacts/<int:contact_id>/details/", views.autosave_details, name="details"),
     path("contacts/<int:contact_id>/location/", views.set_location, name="location"),
     path("contacts/<int:contact_id>/addresses/", views.address_search, name="address_search"),

@@ -352,6 +352,15 @@ def workflow_fragment(request: HttpRequest, contact_id: int) -> HttpResponse:
     return render(request, "consoles/counselor/_workflow.html", _workflow_context(contact, draft))
 
 
+@require_GET
+@counselor_required
+def response_fragment(request: HttpRequest, contact_id: int) -> HttpResponse:
+    """Render the mobile-response section, which the page re-fetches when a
+    live event reports that one of the contact's incidents changed."""
+    contact, draft = _load(request, contact_id, audit_view=False)
+    return render(request, "consoles/counselor/_response.html", _workflow_context(contact, draft))
+
+
 def _reject_if_closed(contact: Contact) -> None:
     if contact.status == Contact.Status.CLOSED:
         raise Conflict(_("Contact %(id)s is closed, so it cannot change.") % {"id": contact.pk})

@@ -15,7 +15,11 @@ from django.db import transaction
 logger = logging.getLogger(__name__)
 
 DISPATCH_GROUP = "dispatch"
+# Call counselors hear incident events so an open contact page can show
+# its incident's assignment and status without a reload.
+COUNSELOR_GROUP = "counselor"
 TEAM_EVENT_PREFIX = "team."
+INCIDENT_EVENT_PREFIX = "incident."
 
 _enabled = True
 
@@ -33,13 +37,16 @@ def team_group(team_id: int) -> str:
 def groups_for_event(
     event_type: str, payload: dict[str, Any], groups: tuple[str, ...]
 ) -> tuple[str, ...]:
-    """Return ``groups`` plus the team's own group for a ``team.*`` event.
+    """Return ``groups`` plus the team's own group for a ``team.*`` event,
+    and the counselor group for an ``incident.*`` event.
 
     A team event's payload is the team (its ``id``), so the team's phones
     hear about their own status, check-ins and emergency alerts, including
     the status change that follows a reassignment or a cancellation.
     """
     result = list(groups)
+    if event_type.startswith(INCIDENT_EVENT_PREFIX) and COUNSELOR_GROUP not in result:
+        result.append(COUNSELOR_GROUP)
     if event_type.startswith(TEAM_EVENT_PREFIX) and payload.get("id") is not None:
         own_group = team_group(payload["id"])
         if own_group not in result:

@@ -104,6 +104,9 @@ def do_request_mobile_response(
 
     A contact outside the service area still gets an incident, closed at
     once as "no team sent" with that reason, so the request is counted.
+    A contact whose location is unknown (with a recorded reason) gets a
+    pending incident, so the dispatcher sees it and can help locate the
+    person or record why no team was sent.
     """
     now = at or timezone.now()
     if decision is not None and decision.final_path != Path.MOBILE_RESPONSE:
@@ -146,10 +149,6 @@ def do_request_mobile_response(
         _add_event(incident, IncidentEvent.Kind.REQUESTED, at=now, actor=actor)
         if placement is not None and not placement.in_service_area:
             _close_no_team(incident, NoTeamReason.OUTSIDE_SERVICE_AREA, placement.reason or "", now, actor)
-        elif placement is None:
-            _close_no_team(
-                incident, NoTeamReason.LOCATION_UNKNOWN, contact.location_unknown_reason, now, actor
-            )
         _publish(incident, "incident.created")
     logger.info("Opened incident %s (priority %s) for contact %s", incident.number, priority, contact.pk)
     return incident

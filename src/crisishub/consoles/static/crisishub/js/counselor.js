@@ -215,3 +215,29 @@
   document.addEventListener("DOMContentLoaded", initMap);
   document.addEventListener("htmx:afterSettle", initMap);
 })();
+
+// Live status of the contact's incidents: live.js emits "live-incident"
+// for every incident event the counselor group hears. The mobile-response
+// section lists its incident ids in data-incident-ids and re-fetches itself
+// when one of them changes, or after a reconnect, when events may be lost.
+(function () {
+  "use strict";
+
+  function refreshResponsePanel(incidentId) {
+    var panel = document.getElementById("response-panel");
+    if (!panel || !window.htmx) {
+      return;
+    }
+    var ids = (panel.getAttribute("data-incident-ids") || "").split(" ");
+    if (incidentId === null || ids.indexOf(String(incidentId)) !== -1) {
+      window.htmx.trigger(panel, "incident-changed");
+    }
+  }
+
+  document.addEventListener("live-incident", function (event) {
+    refreshResponsePanel(event.detail.payload.id);
+  });
+  document.addEventListener("live-resync", function () {
+    refreshResponsePanel(null);
+  });
+})();
