@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+
 import pytest
+from django.utils import timezone
 
 from crisishub.audit.models import AuditEntry
 from crisishub.core.models import Facility, Incident, IncidentEvent, IncidentStatus, Team
@@ -198,6 +202,55 @@ def test_closeout_offered_after_clear(team_client, assigned):
     assert closeout(team_client, assigned, disposition="declined",
                     law_enforcement="none").status_code == 200
     assert 'id="closeout-form"' not in team_client.get("/team/").content.decode()
+
+
+def test_clear_shows_closeout_pending(team_client, assigned):
+    for status in ("en_route", "on_scene", "transporting", "at_destination"):
+        tap(team_client, assigned, status)
+    response = tap(team_client, assigned, "cleared")
+    text = response.content.decode()
+    assert f"Cleared from {assigned.number}, close-out pending" in text
+    assert "Team status: At destination" not in text
+
+
+def test_closeout_without_disposition_specific_error(team_client, assigned):
+    tap(team_client, assigned, "on_scene")
+    response = closeout(team_client, assigned, law_enforcement="none")
+    assert response.status_code == 400
+    assert b"Choose the disposition: how the response ended." in response.content
+    assert b"This field is required" not in response.content
+
+
+def test_checkin_due_shown_on_scene(team_client, assigned, settings):
+    settings.CHECKIN_INTERVAL_MINUTES = 20
+    before = team_client.get("/team/").content.decode()
+    response = tap(team_client, assigned, "on_scene").content.decode()
+    team = Team.objects.get(name="CWRT-1")
+    due = timezone.localtime(team.last_checkin_at + dt.timedelta(minutes=20))
+    assert 'id="checkin-prompt"' not in before
+    assert 'id="checkin-prompt"' in response
+    assert f"Check-in due at {due:%H:%M}." in response
+    rendered = re.search(r'data-checkin-due="([^"]+)"', response).group(1)
+    assert dt.datetime.fromisoformat(rendered) == due
+
+
+def test_checkin_overdue_shown(team_client, assigned, settings):
+    settings.CHECKIN_INTERVAL_MINUTES = 20
+    tap(team_client, assigned, "on_scene")
+    Team.objects.filter(name="CWRT-1").update(
+        last_checkin_at=timezone.now() - dt.timedelta(minutes=23, seconds=10))
+    page = team_client.get("/team/").content.decode()
+    assert "checkin-prompt--overdue" in page
+    assert "Check-in overdue by 3 min: check in now." in page
+    after = team_client.post("/team/check-in/", {}, **HX).content.decode()
+    assert "checkin-prompt--overdue" not in after
+    assert "Check-in due at" in after
+
+
+def test_assignment_precision_not_nested(team_client, assigned):
+    text = team_client.get("/team/").content.decode()
+    assert "Precision: " in text
+    assert "(coarse))" not in text
 
 
 @pytest.mark.parametrize("role", ["call_counselor", "dispatcher", "supervisor", "analyst"])

@@ -314,8 +314,10 @@ class CloseOutForm(forms.Form):
     CONSENT_CHOICES = [("", _("Not asked (no transport)")), ("yes", _("Yes, the person agreed")),
                        ("no", _("No"))]
 
-    disposition = forms.ChoiceField(label=_("Disposition"),
-                                    choices=[("", "—")] + list(Disposition.choices))
+    disposition = forms.ChoiceField(
+        label=_("Disposition"), choices=[("", "—")] + list(Disposition.choices),
+        error_messages={"required": _("Choose the disposition: how the response ended.")},
+    )
     law_enforcement = forms.ChoiceField(label=_("Law-enforcement involvement"),
                                         choices=LawEnforcement.choices, initial=LawEnforcement.NONE)
     law_enforcement_reason = forms.CharField(label=_("Reason for law-enforcement involvement"),

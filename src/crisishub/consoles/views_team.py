@@ -9,6 +9,7 @@ panel with status 400 or 409.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from functools import wraps
 
@@ -23,6 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from crisishub.audit.signals import record_denied
 from crisishub.consoles import forms
+from crisishub.consoles.board import checkin_due_at
 from crisishub.consoles.views import console_login_required
 from crisishub.core.access import access_incident_by_id, require
 from crisishub.core.errors import DomainError, InvalidInput
@@ -102,7 +104,12 @@ def _panel_context(request: HttpRequest, team: Team | None, **overrides) -> dict
     incident = None
     closeout_incident = None
     timeline = []
+    checkin_due = None
     if team is not None:
+        # The action just recorded may have changed the team's status or
+        # check-in time since the view fetched it.
+        team.refresh_from_db()
+        checkin_due = checkin_due_at(team)
         current = Incident.objects.filter(team=team, status__in=ACTIVE_STATUSES).order_by("-t0").first()
         if current is not None:
             incident = access_incident_by_id(request.user, current.pk, fields=VIEWED_FIELDS)
@@ -124,6 +131,8 @@ def _panel_context(request: HttpRequest, team: Team | None, **overrides) -> dict
             for value, label in STATUS_BUTTONS
         ],
         "closeout_incident": closeout_incident,
+        "checkin_due_at": checkin_due,
+        "checkin_overdue_minutes": _minutes_overdue(checkin_due),
         "closeout_form": forms.CloseOutForm(),
         "position_form": forms.PositionForm(),
         "notice": "",
@@ -131,6 +140,15 @@ def _panel_context(request: HttpRequest, team: Team | None, **overrides) -> dict
     }
     context.update(overrides)
     return context
+
+
+def _minutes_overdue(due: dt.datetime | None) -> int | None:
+    """Return whole minutes past ``due`` (0 in the first minute), or None
+    when no check-in is due yet."""
+    if due is None:
+        return None
+    late = (timezone.now() - due).total_seconds()
+    return int(late // 60) if late > 0 else None
 
 
 def _respond(request: HttpRequest, team: Team | None, status: int = 200, **overrides) -> HttpResponse:

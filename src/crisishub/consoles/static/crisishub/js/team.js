@@ -51,3 +51,50 @@
     );
   });
 })();
+
+// Check-in prompt: counts the minutes to the next on-scene check-in, and
+// past it, from the due time the server rendered in data-checkin-due. The
+// panel re-renders after every check-in, which moves the due time.
+(function () {
+  "use strict";
+
+  var REFRESH_MS = 15000;
+
+  function twoDigits(value) {
+    return (value < 10 ? "0" : "") + value;
+  }
+
+  function updatePrompt() {
+    var prompt = document.getElementById("checkin-prompt");
+    if (!prompt) {
+      return;
+    }
+    var due = new Date(prompt.getAttribute("data-checkin-due"));
+    if (isNaN(due.getTime())) {
+      return;
+    }
+    var seconds = (due.getTime() - Date.now()) / 1000;
+    var time = twoDigits(due.getHours()) + ":" + twoDigits(due.getMinutes());
+    var template;
+    var minutes;
+    if (seconds > 60) {
+      template = prompt.getAttribute("data-text-due");
+      minutes = Math.ceil(seconds / 60);
+    } else if (seconds > 0) {
+      template = prompt.getAttribute("data-text-due-now");
+      minutes = 0;
+    } else {
+      template = prompt.getAttribute("data-text-overdue");
+      minutes = Math.floor(-seconds / 60);
+    }
+    var overdue = seconds <= 0;
+    prompt.classList.toggle("checkin-prompt--overdue", overdue);
+    prompt.classList.toggle("banner--danger", overdue);
+    prompt.classList.toggle("banner--warning", !overdue);
+    prompt.textContent = template.replace("{minutes}", String(minutes)).replace("{time}", time);
+  }
+
+  document.addEventListener("DOMContentLoaded", updatePrompt);
+  document.addEventListener("htmx:afterSettle", updatePrompt);
+  window.setInterval(updatePrompt, REFRESH_MS);
+})();
