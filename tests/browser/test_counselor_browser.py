@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 from playwright.sync_api import expect
 
-from hub_server import HubClient, open_incident
+from hub_server import HubClient, open_incident, open_incident_code
 
 # Answers that make the C-SSRS risk High: item 4 (intent) is yes.
 HIGH_RISK_ANSWERS = [("1", "yes"), ("2", "yes"), ("3", "yes"), ("4", "yes"), ("5", "no"),
@@ -56,6 +57,10 @@ def test_counselor_takes_and_screens_call(open_page, hub):
     expect(page.locator("#cssrs-question")).to_contain_text("(item 4)")
     answer_cssrs(page, HIGH_RISK_ANSWERS[3:])
 
+    # After the last answer, focus moves on to the assessment step.
+    expect(page.locator("#assessment-title")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.locator("#assessment-form input[type=checkbox]").first).to_be_focused()
     expect(page.locator("#cssrs-risk")).to_contain_text("High")
     expect(page.locator("#recommendation-preliminary")).to_be_visible()
 
@@ -191,3 +196,42 @@ def test_team_phone_page_live_and_statuses(open_page, hub):
         "result = Team.objects.get(name='CWRT-1').status"
     )
     assert team_status == "available"
+
+
+def test_contact_page_shows_assignment_live(open_page, prepare_hub, hub):
+    opened = prepare_hub(open_incident_code(2) + (
+        "result = {'id': incident.pk, 'contact': incident.contact_id, 'team': TEAM['CWRT-1']}\n"
+    ))
+    page = open_page("counselor", path=f"/counselor/contacts/{opened['contact']}/")
+    expect(page.locator("body")).to_have_attribute("data-live-state", "open")
+    expect(page.locator("#response-panel")).to_contain_text("Pending")
+
+    dispatcher = HubClient(hub).login("dispatcher")
+    status, body = dispatcher.post(f"/dispatch/incidents/{opened['id']}/assign/",
+                                   {"assign-team_id": opened["team"]})
+    assert status == 200, body[:500]
+
+    # The panel re-fetches itself on the live event, without a reload.
+    expect(page.locator("#response-panel")).to_contain_text("Assigned", timeout=5_000)
+
+
+def test_team_phone_counts_to_checkin_overdue(open_page, prepare_hub):
+    prepare_hub(open_incident_code(1) + (
+        "from crisishub.core.services.dispatch import do_assign_team, do_record_status\n"
+        "do_assign_team(incident.pk, TEAM['CWRT-1'], actor='test')\n"
+        "do_record_status(incident.pk, 'on_scene', actor='test')\n"
+    ))
+    page = open_page("team1", phone=True)
+    page.clock.install()
+    page.reload()
+    expect(page.locator("#checkin-prompt")).to_contain_text("Check-in due in 20 min")
+
+    page.clock.fast_forward("21:00")
+
+    expect(page.locator("#checkin-prompt")).to_contain_text("Check-in overdue by 1 min")
+    expect(page.locator("#checkin-prompt")).to_have_class(re.compile("checkin-prompt--overdue"))
+    due_before = page.locator("#checkin-prompt").get_attribute("data-checkin-due")
+    page.get_by_role("button", name="Check in").click()
+    expect(page.locator("#team-notice")).to_contain_text("Check-in recorded")
+    # The check-in moves the due time, which the page counts from.
+    expect(page.locator("#checkin-prompt")).not_to_have_attribute("data-checkin-due", due_before)
