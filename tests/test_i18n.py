@@ -136,3 +136,102 @@ def test_service_language_recorded_in_spanish_ui(counselor):
     contact.refresh_from_db()
     assert contact.service_language == "es"
     assert contact.interpreter_used is False
+
+
+def screened_in_spanish(client):
+    from crisishub.core.models import Contact
+
+    client.post("/counselor/start/", {
+        "start_key": "start-key-es-cssrs-0123456789", "source": "988_transfer", "channel": "phone",
+        "preferred_language": "es",
+    })
+    contact = Contact.objects.get()
+    for item, value in [("1", "yes"), ("2", "yes"), ("3", "yes"), ("4", "no"), ("5", "no"),
+                        ("6", "no")]:
+        client.post(f"/counselor/contacts/{contact.pk}/cssrs/", {"item": item, "answer": value},
+                    HTTP_HX_REQUEST="true")
+    return contact
+
+
+def test_cssrs_labels_in_spanish(counselor):
+    from crisishub.core.models import Contact
+
+    counselor.post("/counselor/start/", {
+        "start_key": "start-key-es-items-0123456789", "source": "988_transfer",
+        "channel": "phone", "preferred_language": "es",
+    })
+    contact = Contact.objects.get()
+    counselor.post(f"/counselor/contacts/{contact.pk}/cssrs/", {"item": "1", "answer": "yes"},
+                   HTTP_HX_REQUEST="true")
+    page = counselor.get(f"/counselor/contacts/{contact.pk}/",
+                         HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "pensamientos suicidas activos no específicos" in page
+    assert "último mes" in page
+    assert "deseo de estar muerto" in page
+    assert "non-specific active suicidal thoughts" not in page
+    assert "past month" not in page
+
+
+def test_risk_and_reasons_in_spanish(counselor):
+    contact = screened_in_spanish(counselor)
+    page = counselor.get(f"/counselor/contacts/{contact.pk}/workflow/",
+                         HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    reasons = re.search(r'id="recommendation-reasons">(.*?)</ul>', page, re.S).group(1)
+    assert "Moderado" in page
+    assert "Riesgo C-SSRS Moderado por ítem 3" in reasons
+    assert "por lo tanto" in reasons
+    assert "moderate" not in reasons.lower().replace("moderado", "")
+    assert "C-SSRS risk" not in page
+
+
+def test_risk_label_never_raw_code(counselor, personas, client):
+    from crisishub.core.models import Incident
+    from crisishub.core.services.dispatch import do_request_mobile_response
+    from crisishub.core.services.intake import LocationInput, do_create_contact
+
+    contact = do_create_contact(source="988_transfer", location=LocationInput(
+        latitude=38.576594, longitude=-121.432144, precision="device"))
+    incident = do_request_mobile_response(contact, priority=2, actor="test")
+    Incident.objects.filter(pk=incident.pk).update(risk_level="moderate")
+    client.force_login(personas["dispatcher"])
+    english = client.get("/dispatch/").content.decode()
+    spanish = client.get("/dispatch/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    panel = client.get(f"/dispatch/incidents/{incident.pk}/", HTTP_ACCEPT_LANGUAGE="es")
+    assert "risk Moderate" in english
+    assert "risk moderate" not in english
+    assert "riesgo Moderado" in spanish
+    assert ">moderate<" not in panel.content.decode()
+
+
+def test_decimal_comma_coordinates_accepted(counselor):
+    from crisishub.core.models import Contact
+
+    counselor.post("/counselor/start/", {
+        "start_key": "start-key-es-comma-0123456789", "source": "988_transfer",
+        "channel": "phone", "preferred_language": "es",
+    })
+    contact = Contact.objects.get()
+    response = counselor.post(f"/counselor/contacts/{contact.pk}/location/", {
+        "location-method": "coordinates", "location-latitude": "38,58",
+        "location-longitude": "-121,49"}, HTTP_HX_REQUEST="true", HTTP_ACCEPT_LANGUAGE="es")
+    contact.refresh_from_db()
+    assert response.status_code == 200
+    assert contact.latitude == pytest.approx(38.58)
+    assert contact.longitude == pytest.approx(-121.49)
+
+
+def test_longitude_error_gives_longitude_example(counselor):
+    from crisishub.core.models import Contact
+
+    counselor.post("/counselor/start/", {
+        "start_key": "start-key-es-lonex-0123456789", "source": "988_transfer",
+        "channel": "phone", "preferred_language": "es",
+    })
+    contact = Contact.objects.get()
+    response = counselor.post(f"/counselor/contacts/{contact.pk}/location/", {
+        "location-method": "coordinates", "location-latitude": "38,5,8",
+        "location-longitude": "oeste"}, HTTP_HX_REQUEST="true", HTTP_ACCEPT_LANGUAGE="es")
+    text = response.content.decode()
+    assert response.status_code == 400
+    assert "38,5,8 no es un número; use grados decimales, por ejemplo 38.5816." in text
+    assert "oeste no es un número; use grados decimales, por ejemplo -121.4944." in text

@@ -123,6 +123,8 @@ class LocationForm(forms.Form):
                                help_text=_("Decimal degrees, for example 38.5816"))
     longitude = forms.CharField(label=_("Longitude"), required=False, max_length=30,
                                 help_text=_("Decimal degrees, for example -121.4944"))
+    # An example value for each coordinate's error messages.
+    COORDINATE_EXAMPLES = {"latitude": "38.5816", "longitude": "-121.4944"}
     zip_code = forms.CharField(label=_("ZIP code"), required=False, max_length=10)
     address_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
     location_text = forms.CharField(label=_("Location description"), required=False, max_length=200,
@@ -152,10 +154,14 @@ class LocationForm(forms.Form):
         if not raw:
             self.add_error(name, _("Enter the %(name)s in decimal degrees.") % {"name": self.fields[name].label})
             return None
+        # The Spanish interface shows a decimal comma ("38,5816"), so one
+        # comma without a point is read as the decimal separator.
+        number = raw.replace(",", ".") if raw.count(",") == 1 and "." not in raw else raw
         try:
-            value = float(raw)
+            value = float(number)
         except ValueError:
-            self.add_error(name, _("%(value)s is not a number; use decimal degrees such as 38.5816.") % {"value": raw})
+            self.add_error(name, _("%(value)s is not a number; use decimal degrees such as %(example)s.")
+                           % {"value": raw, "example": self.COORDINATE_EXAMPLES[name]})
             return None
         if not math.isfinite(value) or abs(value) > limit:
             self.add_error(name, _("%(value)s is out of range; use a value between -%(limit)s and %(limit)s.")
@@ -171,7 +177,8 @@ class CssrsAnswerForm(forms.Form):
 
 def _factor_choices(enum) -> list[tuple[str, str]]:
     # NOTE: factor labels come from the rule codes, so they stay English in
-    # the Spanish interface (as do the C-SSRS item labels and matrix reasons).
+    # the Spanish interface (consoles.labels translates the item labels,
+    # risk levels and matrix reasons).
     return [(member.value, member.value.replace("_", " ").capitalize()) for member in enum]
 
 

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from crisishub.consoles import forms
+from crisishub.consoles import forms, labels
 from crisishub.consoles.views import console_login_required
 from crisishub.consoles.models import ContactDraft
 from crisishub.core.access import access_contact_by_id, require
@@ -174,17 +174,21 @@ def _screening_state(draft: ContactDraft) -> dict:
     answers = {str(k): v for k, v in (draft.cssrs_answers or {}).items()}
     sequence, _known = cssrs.asked_items(answers, draft.cssrs_version)
     answered = [
-        {"id": str(item), "label": cssrs.ITEMS[item].label,
-         "period": str(cssrs.item_period(item, draft.cssrs_version)), "answer": answers[str(item)]}
+        {"id": str(item), "label": labels.item_label(item),
+         "period": labels.period_label(cssrs.item_period(item, draft.cssrs_version)),
+         "answer": answers[str(item)]}
         for item in sequence if answers.get(str(item)) is not None
     ]
     upcoming = cssrs.next_item(answers, draft.cssrs_version)
     state = {"answered": answered, "next": None, "result": None, "number": len(answered) + 1}
     if upcoming is not None:
-        state["next"] = {"id": str(upcoming.id), "label": upcoming.label,
-                         "period": str(cssrs.item_period(upcoming.id, draft.cssrs_version))}
+        state["next"] = {"id": str(upcoming.id), "label": labels.item_label(upcoming.id),
+                         "period": labels.period_label(cssrs.item_period(upcoming.id, draft.cssrs_version))}
     else:
-        state["result"] = cssrs.screen(answers, draft.cssrs_version)
+        result = cssrs.screen(answers, draft.cssrs_version)
+        state["result"] = result
+        state["risk_label"] = labels.risk_label(result.risk.value)
+        state["reason"] = labels.cssrs_reason(result)
     return state
 
 
@@ -206,18 +210,21 @@ def _recommendation(contact: Contact, draft: ContactDraft, screening_state: dict
 
     if screening is not None:
         facts = triage.build_facts(screening, **(draft.triage_flags or {}))
+        screener = cssrs.screen(screening.cssrs_answers, screening.instrument_version)
         preliminary = False
     else:
         facts = matrix_rules.TriageFacts.build(result, None)
+        screener = result
         preliminary = True
-    outcome = triage.parsed_matrix(matrix_row).evaluate(facts)
+    matrix = triage.parsed_matrix(matrix_row)
+    outcome = matrix.evaluate(facts)
     return {
         "preliminary": preliminary,
-        "level": outcome.level_label,
+        "level": labels.level_label(outcome.level, outcome.level_label),
         "path": str(outcome.path),
         "path_label": Path(str(outcome.path)).label,
         "priority": outcome.priority,
-        "reasons": outcome.reasons,
+        "reasons": labels.recommendation_reasons(matrix, outcome, facts, screener),
         "rule_id": outcome.rule_id,
         "matrix_version": outcome.matrix_version,
     }

@@ -70,3 +70,11 @@ def accessible(field: BoundField) -> str:
     if described:
         attrs["aria-describedby"] = " ".join(described)
     return field.as_widget(attrs=attrs)
+
+
+@register.filter
+def risk_label(code) -> str:
+    """Return the display label of a C-SSRS risk level code ("moderate")."""
+    from crisishub.consoles.labels import risk_label as label_for
+
+    return label_for(code)
