@@ -486,6 +486,40 @@ def test_location_from_address_index(counselor):
     assert contact.location_text == "1400 block I St"
 
 
+def test_address_index_loaded_from_datapack(counselor):
+    from crisishub.core.setup import load_address_index
+
+    blocks = AddressEntry.objects.filter(source="datapack:events_2006_01")
+    facilities = AddressEntry.objects.filter(source="datapack:facilities")
+    count = AddressEntry.objects.count()
+    assert blocks.count() > 90
+    assert facilities.count() > 5
+    assert load_address_index() == 0
+    assert AddressEntry.objects.count() == count
+    # Event entries are hundred blocks or intersections, never a house number.
+    for entry in blocks:
+        assert " BLOCK " in entry.normalized or "/" in entry.display, entry.display
+        assert entry.precision == "block"
+    entry = blocks.get(normalized="400 BLOCK 28TH ST")
+    assert entry.display == "400 Block 28th St"
+    assert entry.latitude == pytest.approx(38.580)
+
+
+def test_address_search_finds_datapack_entries(counselor):
+    contact = new_contact(counselor)
+    blocks = counselor.get(f"/counselor/contacts/{contact.pk}/addresses/",
+                           {"address_query": "auburn blvd"}).content.decode()
+    hospital = counselor.get(f"/counselor/contacts/{contact.pk}/addresses/",
+                             {"address_query": "hospital way"}).content.decode()
+    assert "3500 Block Auburn Blvd" in blocks
+    assert "10535 Hospital Way" in hospital
+    entry = AddressEntry.objects.get(normalized="3500 BLOCK AUBURN BLVD")
+    response = set_location(counselor, contact, method="address", address_id=str(entry.pk))
+    contact.refresh_from_db()
+    assert response.status_code == 200
+    assert contact.location_precision == "block"
+
+
 # --- Imminent risk and closing --------------------------------------------------
 
 def imminent_contact(client) -> Contact:

@@ -11,7 +11,6 @@ each field, with status 400 (409 when the contact's state forbids it).
 from __future__ import annotations
 
 import logging
-import re
 import secrets
 from functools import wraps
 
@@ -35,6 +34,7 @@ from crisishub.core.models import (
     TriageDecision,
 )
 from crisishub.core.services import dispatch, intake, triage
+from crisishub.core.setup import normalize_address
 from crisishub.rules import cssrs
 
 logger = logging.getLogger(__name__)
@@ -491,18 +491,9 @@ def _details_response(request, contact, draft, form, status) -> HttpResponse:
 
 # --- Location --------------------------------------------------------------
 
-def normalize_address(text: str) -> str:
-    """Upper-case, punctuation dropped and spaces collapsed, as
-    AddressEntry.normalized stores it."""
-    text = re.sub(r"[^\w\s]", " ", text.upper())
-    return " ".join(text.split())
-
-
 @require_GET
 @counselor_required
 def address_search(request: HttpRequest, contact_id: int) -> HttpResponse:
-    # NOTE: no loader fills AddressEntry yet (neither setup nor the data
-    # pack), so on a fresh install this search finds nothing.
     contact, _draft = _load(request, contact_id, audit_view=False)
     query = normalize_address(request.GET.get("address_query", ""))
     matches = []

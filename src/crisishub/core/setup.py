@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import secrets
 import sys
 from importlib import resources
@@ -16,7 +17,7 @@ from django.utils import timezone
 
 from crisishub.audit.context import acting_as
 from crisishub.core import roles
-from crisishub.core.models import Facility, RiskMatrix, Station, Team
+from crisishub.core.models import AddressEntry, Facility, RiskMatrix, Station, Team
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +61,8 @@ def example_matrix_document() -> dict:
 
 
 def load_reference_data() -> None:
-    """Load the data pack's facilities and the example matrix, once."""
+    """Load the data pack's facilities, the example matrix and the address
+    index, once."""
     from crisishub import datapack
     from crisishub.core.services.triage import do_install_matrix
 
@@ -78,6 +80,63 @@ def load_reference_data() -> None:
                 )
         if not RiskMatrix.objects.exists():
             do_install_matrix(example_matrix_document(), activate=True)
+        load_address_index()
+
+
+EVENTS_ADDRESS_SOURCE = "datapack:events_2006_01"
+FACILITIES_ADDRESS_SOURCE = "datapack:facilities"
+
+
+def normalize_address(text: str) -> str:
+    """Upper-case ``text``, drop punctuation and collapse spaces, as
+    AddressEntry.normalized stores it and address searches match it."""
+    text = re.sub(r"[^\w\s]", " ", text.upper())
+    return " ".join(text.split())
+
+
+def _street_title(text: str) -> str:
+    """Title-case a street address, keeping ordinals such as "28th" whole."""
+    return " ".join(word[:1].upper() + word[1:].lower() for word in text.split())
+
+
+def load_address_index() -> int:
+    """Add the data pack's addresses to the address index; return how many
+    were new.
+
+    The 2006 crisis events give hundred blocks and intersections only (the
+    data pack never stores a house number), placed at the mean of their
+    events' rounded points. Facilities give their public street address.
+    Entries already present (same text and source) are left unchanged, so
+    running this again adds nothing.
+    """
+    from crisishub import datapack
+
+    points: dict[str, list[tuple[float, float]]] = {}
+    for event in datapack.load_events():
+        points.setdefault(event.block, []).append((event.lat, event.lon))
+    entries = [
+        AddressEntry(
+            normalized=normalize_address(block)[:200], display=_street_title(block)[:200],
+            latitude=sum(lat for lat, _lon in located) / len(located),
+            longitude=sum(lon for _lat, lon in located) / len(located),
+            precision=AddressEntry.Precision.BLOCK, source=EVENTS_ADDRESS_SOURCE,
+        )
+        for block, located in sorted(points.items())
+    ]
+    for facility in datapack.load_facilities():
+        display = (f"{_street_title(facility.name)}, {_street_title(facility.address)}, "
+                   f"{_street_title(facility.city)} {facility.zip}")
+        entries.append(AddressEntry(
+            normalized=normalize_address(f"{facility.address} {facility.city} {facility.zip} {facility.name}")[:200],
+            display=display[:200], latitude=facility.lat, longitude=facility.lon,
+            precision=AddressEntry.Precision.ADDRESS, source=FACILITIES_ADDRESS_SOURCE,
+        ))
+    before = AddressEntry.objects.count()
+    AddressEntry.objects.bulk_create(entries, ignore_conflicts=True)
+    added = AddressEntry.objects.count() - before
+    if added:
+        logger.info("Added %s entries to the address index from the data pack", added)
+    return added
 
 
 def create_demo_fleet() -> list[Team]:
