@@ -531,6 +531,55 @@ def test_no_team_other_needs_detail(dispatcher_client, open_incident):
     assert incident.status == IncidentStatus.PENDING
 
 
+def test_no_team_available_warns_when_team_fits(dispatcher_client, open_incident):
+    incident = open_incident()
+    url = reverse("dispatch:no_team", args=[incident.pk])
+
+    panel = dispatcher_client.get(reverse("dispatch:incident", args=[incident.pk]), **HTMX)
+    response = dispatcher_client.post(
+        url, {"noteam-reason": NoTeamReason.NO_TEAM_AVAILABLE, "noteam-detail": ""}, **HTMX,
+    )
+
+    warning = re.compile(r"CWRT-\d is available with an ETA of \d+ min, within the \d+ min left")
+    assert warning.search(panel.content.decode())
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert 'id="id_noteam-detail_error"' in html
+    assert warning.search(html)
+    incident.refresh_from_db()
+    assert incident.status == IncidentStatus.PENDING
+
+
+def test_no_team_available_with_reason_recorded(dispatcher_client, open_incident):
+    incident = open_incident()
+
+    response = dispatcher_client.post(
+        reverse("dispatch:no_team", args=[incident.pk]),
+        {"noteam-reason": NoTeamReason.NO_TEAM_AVAILABLE,
+         "noteam-detail": "Nearest team is held for a scene safety debrief"}, **HTMX,
+    )
+
+    assert response.status_code == 200
+    incident.refresh_from_db()
+    assert incident.status == IncidentStatus.NO_TEAM
+    assert incident.no_team_detail == "Nearest team is held for a scene safety debrief"
+
+
+def test_no_team_available_accepted_when_none_fits(dispatcher_client, open_incident):
+    incident = open_incident()
+    Team.objects.update(status=TeamStatus.OFF_DUTY)
+
+    response = dispatcher_client.post(
+        reverse("dispatch:no_team", args=[incident.pk]),
+        {"noteam-reason": NoTeamReason.NO_TEAM_AVAILABLE, "noteam-detail": ""}, **HTMX,
+    )
+
+    assert response.status_code == 200
+    incident.refresh_from_db()
+    assert incident.status == IncidentStatus.NO_TEAM
+    assert incident.no_team_reason == NoTeamReason.NO_TEAM_AVAILABLE
+
+
 def test_no_team_invalid_reason_rejected(dispatcher_client, open_incident):
     incident = open_incident()
 
@@ -559,7 +608,11 @@ def test_overdue_checkin_alerts_dispatcher(dispatcher_client, open_incident):
     html = dispatcher_client.get(reverse("dispatch:board")).content.decode()
 
     assert 'id="checkin-overdue"' in html
-    assert "CWRT-5 has not checked in on scene within 20 min (5 min overdue)." in html
+    overdue = board.overdue_checkins(timezone.now())[0]
+    since = timezone.localtime(overdue.last_checkin_at).strftime("%H:%M")
+    due = timezone.localtime(overdue.due_at).strftime("%H:%M")
+    assert f"CWRT-5 has not checked in on scene since {since}. The check-in was due at {due}." in html
+    assert "min overdue" not in html
     assert "checkin-timer--overdue" in html
 
 
@@ -590,7 +643,7 @@ def test_checkin_interval_from_settings(dispatcher_client, open_incident):
 
     html = dispatcher_client.get(reverse("dispatch:board")).content.decode()
 
-    assert "CWRT-5 has not checked in on scene within 5 min" in html
+    assert "CWRT-5 has not checked in on scene since" in html
 
 
 def test_emergency_button_flags_team_card(dispatcher_client, open_incident):
@@ -616,3 +669,92 @@ def test_emergency_clears_after_checkin(dispatcher_client, open_incident):
 
     assert "is-emergency" not in html
 
+
+
+def raise_emergency(open_incident, team_name="CWRT-6"):
+    """Put ``team_name`` on scene and press its emergency button; return the event."""
+    team_obj = team(team_name)
+    put_team_on_scene(open_incident(minutes_ago=10), team_obj, minutes_ago=5)
+    dispatch_service.do_check_in(team_obj.pk, actor="test", emergency=True)
+    return IncidentEvent.objects.get(kind=IncidentEvent.Kind.EMERGENCY, team=team_obj)
+
+
+def test_emergency_banner_survives_reload(client, personas, fleet, open_incident):
+    emergency = raise_emergency(open_incident)
+    # A dispatcher who signs in after the alert sees it too.
+    client.force_login(personas["supervisor"])
+
+    html = client.get(reverse("dispatch:console")).content.decode()
+
+    assert f'data-emergency-id="{emergency.pk}"' in html
+    assert "EMERGENCY alert from team CWRT-6" in html
+    assert reverse("dispatch:acknowledge_emergency", args=[emergency.pk]) in html
+
+
+def test_emergency_banner_stays_after_checkin(dispatcher_client, open_incident):
+    emergency = raise_emergency(open_incident)
+    dispatch_service.do_check_in(emergency.team_id, actor="test")
+
+    html = dispatcher_client.get(reverse("dispatch:emergencies")).content.decode()
+
+    assert f'data-emergency-id="{emergency.pk}"' in html
+
+
+def test_acknowledge_emergency_records_who_when(dispatcher_client, personas, open_incident):
+    emergency = raise_emergency(open_incident)
+    url = reverse("dispatch:acknowledge_emergency", args=[emergency.pk])
+
+    response = dispatcher_client.post(url, **HTMX)
+    again = dispatcher_client.post(url, **HTMX)
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert f'data-emergency-id="{emergency.pk}"' not in html
+    assert "Emergency alert from team CWRT-6 acknowledged by dispatcher" in html
+    assert again.status_code == 200
+    notes = IncidentEvent.objects.filter(
+        kind=IncidentEvent.Kind.NOTE, incident=emergency.incident,
+        **{f"detail__{board.ACKNOWLEDGED_EMERGENCY_KEY}": emergency.pk},
+    )
+    assert notes.count() == 1
+    assert notes[0].actor == personas["dispatcher"]
+    assert notes[0].occurred_at >= emergency.occurred_at
+    audit = AuditEntry.objects.filter(
+        action=AuditEntry.Action.CHANGE, object_id=str(emergency.incident_id),
+        actor=personas["dispatcher"], message__startswith="Acknowledged the emergency alert",
+    )
+    assert audit.count() == 1
+    console = dispatcher_client.get(reverse("dispatch:console")).content.decode()
+    assert f'data-emergency-id="{emergency.pk}"' not in console
+
+
+def test_acknowledge_emergency_without_htmx_redirects(dispatcher_client, open_incident):
+    emergency = raise_emergency(open_incident)
+
+    response = dispatcher_client.post(
+        reverse("dispatch:acknowledge_emergency", args=[emergency.pk])
+    )
+
+    assert response.status_code == 302
+    assert board.unacknowledged_emergencies() == []
+
+
+def test_acknowledge_unknown_emergency_is_404(dispatcher_client, open_incident):
+    incident = open_incident()
+    requested = IncidentEvent.objects.get(incident=incident, kind=IncidentEvent.Kind.REQUESTED)
+
+    for event_id in (requested.pk, 999999):
+        response = dispatcher_client.post(
+            reverse("dispatch:acknowledge_emergency", args=[event_id]), **HTMX
+        )
+        assert response.status_code == 404
+
+
+def test_acknowledge_emergency_forbidden_for_counselor(client, personas, fleet, open_incident):
+    emergency = raise_emergency(open_incident)
+    client.force_login(personas["call_counselor"])
+
+    response = client.post(reverse("dispatch:acknowledge_emergency", args=[emergency.pk]))
+
+    assert response.status_code == 403
+    assert len(board.unacknowledged_emergencies()) == 1

@@ -181,8 +181,8 @@ def open_page(chromium, hub, page_errors, signed_in_states):
         context.close()
 
 
-# Code for ``run_django``: close every open incident and put every team,
-# available, back at its station, so a test starts from an idle fleet on
+# Code for ``run_django``: close every open incident, acknowledge every
+# emergency alert, and put every team, available, back at its station, so a test starts from an idle fleet on
 # the shared server. Earlier assignments move 13 hours back, out of the
 # 12-hour workload window of the recommendation, so they do not change
 # which team is recommended.
@@ -203,6 +203,12 @@ for team in Team.objects.select_related("station"):
         Team.objects.filter(pk=team.pk).update(
             last_latitude=team.station.latitude, last_longitude=team.station.longitude,
             last_position_at=now)
+from crisishub.consoles.board import ACKNOWLEDGED_EMERGENCY_KEY, unacknowledged_emergencies
+from crisishub.core.models import IncidentEvent
+for emergency in unacknowledged_emergencies():
+    IncidentEvent.objects.create(
+        incident_id=emergency.incident_id, kind="note", occurred_at=now,
+        actor_label="browser test reset", detail={ACKNOWLEDGED_EMERGENCY_KEY: emergency.pk})
 result = closed
 """
 

@@ -164,16 +164,35 @@ def test_emergency_alert_at_once(open_page, prepare_hub, hub):
 
     status, body = phone.post("/team/emergency/", {})
     started = time.monotonic()
-    alert = page.locator("#alerts .alert--emergency")
+    alert = page.locator("#emergency-alerts .alert--emergency")
     expect(alert).to_contain_text("EMERGENCY alert from team CWRT-1", timeout=LIVE_DEADLINE_MS)
     waited = time.monotonic() - started
 
     assert status == 200, body[-2000:]
     expect(page.locator(f"#team-card-{cwrt1}")).to_have_class(re.compile("is-emergency"))
     assert waited < LIVE_DEADLINE
-    alert.get_by_role("button", name="Acknowledge").click()
-    expect(alert).to_have_count(0)
     assert_not_reloaded(page)
+
+    # The alert stays after a reload and for a dispatcher who signs in later.
+    page.reload()
+    expect(alert).to_contain_text("EMERGENCY alert from team CWRT-1")
+    other = open_console(open_page)
+    other_alert = other.locator("#emergency-alerts .alert--emergency")
+    expect(other_alert).to_contain_text(incident["number"])
+
+    # One acknowledgement clears it on every console, with who and when.
+    alert.get_by_role("button", name="Acknowledge").click()
+    expect(page.locator("[data-emergency-acknowledged]")).to_contain_text(
+        re.compile(r"acknowledged by dispatcher at \d\d:\d\d")
+    )
+    expect(alert).to_have_count(0)
+    expect(other_alert).to_have_count(0, timeout=LIVE_DEADLINE_MS)
+    expect(other.locator("[data-emergency-acknowledged]")).to_contain_text(
+        "Emergency alert from team CWRT-1 acknowledged by dispatcher"
+    )
+    assert_not_reloaded(other)
+    other.reload()
+    expect(other.locator("#emergency-alerts .alert--emergency")).to_have_count(0)
 
 
 def open_console_with_clock(open_page):
@@ -212,6 +231,84 @@ def test_checkin_overdue_alert_without_reload(open_page, prepare_hub):
     expect(card.locator("[data-checkin-due]")).to_have_text("Check-in overdue")
     expect(page.locator("#alerts .alert--overdue")).to_contain_text("CWRT-5 has not checked in")
     assert_not_reloaded(page)
+
+
+def test_checkin_alert_clears_on_checkin(open_page, prepare_hub, hub):
+    # CWRT-1 (the team1 account) on scene 19 minutes ago, so its check-in
+    # is overdue after the clock moves 2 minutes on.
+    prepare_hub(
+        open_incident_code(2, age_seconds=1800)
+        + "from crisishub.core.services.dispatch import do_assign_team, do_record_status\n"
+        + "on_scene = _tz.now() - _dt.timedelta(minutes=19)\n"
+        + "do_assign_team(incident.pk, TEAM['CWRT-1'], actor='test', at=on_scene)\n"
+        + "do_record_status(incident.pk, 'en_route', actor='test', at=on_scene)\n"
+        + "do_record_status(incident.pk, 'on_scene', actor='test', at=on_scene)\n"
+        + INCIDENT_RESULT
+    )
+    page = open_console_with_clock(open_page)
+    page.clock.fast_forward("02:00")
+    alert = page.locator("#alerts .alert--overdue")
+    expect(alert).to_contain_text("CWRT-1 has not checked in")
+
+    status, body = HubClient(hub).login("team1").post("/team/check-in/", {})
+
+    assert status == 200, body[-2000:]
+    expect(alert).to_have_count(0, timeout=LIVE_DEADLINE_MS * 2)
+    expect(page.locator(".team-card.is-overdue")).to_have_count(0)
+    expect(page.locator(".team-card [data-checkin-due]")).to_contain_text("Check-in due at")
+    assert_not_reloaded(page)
+
+
+def test_status_change_makes_no_failed_request(open_page, prepare_hub, hub):
+    incident = prepare_hub(
+        open_incident_code(2)
+        + "from crisishub.core.services.dispatch import do_assign_team\n"
+        + "do_assign_team(incident.pk, TEAM['CWRT-1'], actor='test')\n"
+        + INCIDENT_RESULT
+    )
+    page = open_console(open_page, path=f"/dispatch/?incident={incident['id']}")
+    failed = []
+    page.on("response", lambda response: failed.append(f"{response.status} {response.url}")
+            if response.status >= 400 else None)
+    phone = HubClient(hub).login("team1")
+
+    # The team's status event refreshes the summary of the selected incident.
+    with page.expect_response(lambda response: "/summary/" in response.url) as summary:
+        status, body = phone.post(f"/team/incidents/{incident['id']}/status/",
+                                  {"status": "en_route"})
+    expect(page.locator("#incident-panel [data-incident-status]")).to_have_text("En route")
+
+    assert status == 200, body[-2000:]
+    assert summary.value.status == 200
+    assert f"/dispatch/incidents/{incident['id']}/summary/" in summary.value.url
+    assert failed == []
+    assert_not_reloaded(page)
+
+
+def test_reassign_updates_team_phone_live(open_page, prepare_hub, hub):
+    incident = prepare_hub(
+        open_incident_code(2)
+        + "from crisishub.core.services.dispatch import do_assign_team\n"
+        + "do_assign_team(incident.pk, TEAM['CWRT-1'], actor='test')\n"
+        + INCIDENT_RESULT
+    )
+    phone = open_page("team1", phone=True, path="/team/")
+    expect(phone.locator("body")).to_have_attribute("data-live-state", "open")
+    expect(phone.locator("#assignment-title")).to_contain_text(incident["number"])
+    phone.evaluate("window.__sameDocument = true")
+
+    status, body = HubClient(hub).login("dispatcher").post(
+        f"/dispatch/incidents/{incident['id']}/reassign/",
+        {"reassign-team_id": incident["team"]["CWRT-2"], "reassign-reason": "CWRT-2 is closer"},
+    )
+    started = time.monotonic()
+    expect(phone.locator("#no-assignment")).to_be_visible(timeout=LIVE_DEADLINE_MS)
+    waited = time.monotonic() - started
+
+    assert status == 200, body[-2000:]
+    expect(phone.locator("#assignment-title")).to_have_text("No assignment")
+    assert waited < LIVE_DEADLINE
+    assert_not_reloaded(phone)
 
 
 def test_timer_changes_colour_before_standard(open_page, prepare_hub):

@@ -87,6 +87,11 @@ def test_whole_call_three_consoles(open_page, prepare_hub, hub, page_errors):
     for page in (dispatcher, phone):
         wait_until_live(page)
         mark_document(page)
+    # Every request of the dispatch console must succeed, the live
+    # refreshes of the selected incident during status changes included.
+    dispatcher_failures = []
+    dispatcher.on("response", lambda response: dispatcher_failures.append(
+        f"{response.status} {response.url}") if response.status >= 400 else None)
     expect(phone.locator("#no-assignment")).to_be_visible()
 
     # Counselor: the call, the screening and the request for a team.
@@ -159,6 +164,7 @@ def test_whole_call_three_consoles(open_page, prepare_hub, hub, page_errors):
     assert_not_reloaded(dispatcher, "dispatcher")
     assert_not_reloaded(phone, "team")
     assert page_errors == []
+    assert dispatcher_failures == []
 
     timeline = hub.run_django(
         "from crisishub.core.models import IncidentEvent\n"

@@ -4,9 +4,11 @@ The check-in watcher lives here too. There is no background worker: the
 board fragment calls :func:`overdue_checkins` on every render, and
 ``dispatch.js`` re-checks each on-scene team's due time once a second, so
 an overdue team is flagged within a second even if nothing else changes.
-A team's emergency alert arrives at once as a ``team.emergency`` event and
-stays on the board, read back from the incident timeline, until the team
-checks in again.
+A team's emergency alert arrives at once as a ``team.emergency`` event.
+It stays at the top of every dispatch console, read back from the incident
+timeline, until a dispatcher acknowledges it (a note event on the same
+timeline that names the emergency event). The team card shows it until the
+team checks in again.
 """
 
 from __future__ import annotations
@@ -15,9 +17,14 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import F, Max, Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crisishub.audit.models import AuditEntry
+from crisishub.audit.signals import write_entry
+from crisishub.core import events
 from crisishub.core.models import (
     Incident, IncidentEvent, IncidentStatus, Team, TeamStatus,
 )
@@ -108,6 +115,11 @@ class OverdueCheckin:
     due_at: dt.datetime
     minutes_overdue: float
 
+    @property
+    def last_checkin_at(self) -> dt.datetime:
+        """The last check-in, or the arrival on scene before the first one."""
+        return self.team.last_checkin_at or self.team.status_since
+
 
 def checkin_due_at(team: Team) -> dt.datetime | None:
     """Return when an on-scene team's next check-in is due, else None."""
@@ -152,6 +164,89 @@ def open_emergencies(teams: list[Team]) -> dict[int, dt.datetime]:
         if emergency is not None and (checkin is None or checkin < emergency):
             alerts[row["team_id"]] = emergency
     return alerts
+
+
+# Key in the ``detail`` of the note event that acknowledges an emergency
+# alert. Its value is the id of the emergency event.
+ACKNOWLEDGED_EMERGENCY_KEY = "acknowledged_emergency_id"
+
+
+def unacknowledged_emergencies() -> list[IncidentEvent]:
+    """Return every emergency alert no dispatcher has acknowledged yet,
+    oldest first, whatever the state of its incident."""
+    acknowledged = {
+        detail.get(ACKNOWLEDGED_EMERGENCY_KEY)
+        for detail in IncidentEvent.objects.filter(
+            kind=IncidentEvent.Kind.NOTE, detail__has_key=ACKNOWLEDGED_EMERGENCY_KEY
+        ).values_list("detail", flat=True)
+    }
+    return list(
+        IncidentEvent.objects.filter(kind=IncidentEvent.Kind.EMERGENCY)
+        .exclude(pk__in=[pk for pk in acknowledged if isinstance(pk, int)])
+        .select_related("team", "incident")
+        .order_by("occurred_at", "pk")
+    )
+
+
+# Minutes for which the console lists an acknowledgement under the alerts,
+# so every dispatcher sees who took the emergency.
+ACKNOWLEDGEMENT_SHOWN_MINUTES = 10
+
+
+def recent_acknowledgements(now: dt.datetime) -> list[IncidentEvent]:
+    """Return the emergency acknowledgements of the last few minutes, newest first."""
+    since = now - dt.timedelta(minutes=ACKNOWLEDGEMENT_SHOWN_MINUTES)
+    return list(
+        IncidentEvent.objects.filter(
+            kind=IncidentEvent.Kind.NOTE, detail__has_key=ACKNOWLEDGED_EMERGENCY_KEY,
+            occurred_at__gte=since,
+        )
+        .exclude(actor__isnull=True)
+        .select_related("team")
+        .order_by("-occurred_at", "-pk")
+    )
+
+
+def acknowledge_emergency(event_id: int, user) -> IncidentEvent:
+    """Record that ``user`` acknowledged emergency event ``event_id``.
+
+    Returns the acknowledgement note, or the earlier one when another
+    dispatcher acknowledged first. Raises ``IncidentEvent.DoesNotExist``
+    when ``event_id`` is no emergency event. The note goes on the incident
+    timeline (who and when), an audit entry is written, and every dispatch
+    console hears ``team.emergency_acknowledged``.
+    """
+    emergency = IncidentEvent.objects.select_related("team", "incident").get(
+        pk=event_id, kind=IncidentEvent.Kind.EMERGENCY
+    )
+    with transaction.atomic():
+        # The incident row lock makes two dispatchers' clicks record one note.
+        incident = Incident.objects.select_for_update().get(pk=emergency.incident_id)
+        earlier = IncidentEvent.objects.filter(
+            incident=incident, kind=IncidentEvent.Kind.NOTE,
+            **{f"detail__{ACKNOWLEDGED_EMERGENCY_KEY}": emergency.pk},
+        ).select_related("actor").first()
+        if earlier is not None:
+            return earlier
+        note = IncidentEvent.objects.create(
+            incident=incident, kind=IncidentEvent.Kind.NOTE, team=emergency.team,
+            actor=user, actor_label=user.username, occurred_at=timezone.now(),
+            detail={ACKNOWLEDGED_EMERGENCY_KEY: emergency.pk,
+                    "text": "Emergency alert acknowledged"},
+        )
+        write_entry(
+            AuditEntry.Action.CHANGE, incident,
+            {"emergency_acknowledged": [None, emergency.pk]},
+            message=f"Acknowledged the emergency alert of team "
+                    f"{emergency.team.name if emergency.team else '-'} "
+                    f"raised at {emergency.occurred_at.isoformat()}",
+        )
+        payload = {
+            "id": emergency.team_id, "name": emergency.team.name if emergency.team else "",
+            "incident_id": incident.pk, "emergency_event_id": emergency.pk,
+        }
+        events.publish_on_commit("team.emergency_acknowledged", payload)
+    return note
 
 
 @dataclass(frozen=True)

@@ -98,16 +98,36 @@ class NoTeamForm(forms.Form):
         help_text=_("Required when the reason is Other."),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, team_within_standard: tuple[str, float, float] | None = None,
+                 **kwargs):
+        """``team_within_standard`` is (team name, ETA in minutes, minutes
+        left of the standard) of the best available team that could arrive
+        within the standard, or None when there is none."""
         super().__init__(*args, **kwargs)
         # A duplicate is recorded through the duplicate form, which links
         # the original incident.
         self.fields["reason"].choices = [("", _("Choose a reason"))] + [
             choice for choice in NoTeamReason.choices if choice[0] != NoTeamReason.DUPLICATE
         ]
+        self.team_within_standard = team_within_standard
+        if team_within_standard is not None:
+            self.fields["reason"].help_text = self._available_warning()
+
+    def _available_warning(self) -> str:
+        name, eta, left = self.team_within_standard
+        return _(
+            "%(team)s is available with an ETA of %(eta)s min, within the %(left)s min "
+            "left of the standard. To record \"No team available within the standard\", "
+            "say in Details why it cannot go."
+        ) % {"team": name, "eta": round(eta), "left": max(0, int(left))}
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("reason") == NoTeamReason.OTHER and not cleaned.get("detail", "").strip():
+        reason = cleaned.get("reason")
+        detail = cleaned.get("detail", "").strip()
+        if reason == NoTeamReason.OTHER and not detail:
             self.add_error("detail", _("Describe why no team is sent when the reason is Other."))
+        if (reason == NoTeamReason.NO_TEAM_AVAILABLE and not detail
+                and self.team_within_standard is not None):
+            self.add_error("detail", self._available_warning())
         return cleaned

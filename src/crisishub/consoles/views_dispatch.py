@@ -33,7 +33,7 @@ from crisishub.consoles.forms_dispatch import (
 )
 from crisishub.core.access import access_incident_by_id, require
 from crisishub.core.errors import DomainError
-from crisishub.core.models import Incident, IncidentStatus
+from crisishub.core.models import Incident, IncidentEvent, IncidentStatus
 from crisishub.core.services import dispatch as dispatch_service
 
 logger = logging.getLogger(__name__)
@@ -105,6 +105,7 @@ def _selected_incident_id(request: HttpRequest) -> int | None:
 def _board_context(now) -> dict[str, Any]:
     return {
         "now": now,
+        **_emergencies_context(),
         "cards": board.team_cards(now),
         "overdue": board.overdue_checkins(now),
         "checkin_minutes": settings.CHECKIN_INTERVAL_MINUTES,
@@ -128,6 +129,39 @@ def queue_fragment(request: HttpRequest) -> HttpResponse:
 @dispatcher_required
 def board_fragment(request: HttpRequest) -> HttpResponse:
     return render(request, "consoles/dispatch/_board.html", _board_context(timezone.now()))
+
+
+@require_GET
+@dispatcher_required
+def emergencies_fragment(request: HttpRequest) -> HttpResponse:
+    return render(request, "consoles/dispatch/_emergencies.html", _emergencies_context())
+
+
+def _emergencies_context() -> dict[str, Any]:
+    return {
+        "emergencies": board.unacknowledged_emergencies(),
+        "acknowledgements": board.recent_acknowledgements(timezone.now()),
+    }
+
+
+@require_POST
+@dispatcher_required
+def acknowledge_emergency(request: HttpRequest, event_id: int) -> HttpResponse:
+    """Acknowledge a team's emergency alert for every dispatcher."""
+    try:
+        note = board.acknowledge_emergency(event_id, request.user)
+    except IncidentEvent.DoesNotExist:
+        raise Http404(f"Emergency alert {event_id} not found.") from None
+    logger.warning("Emergency alert %s acknowledged by %s", event_id, note.actor_label)
+    if not is_htmx(request):
+        done = _("Emergency alert from team %(team)s acknowledged by %(user)s at %(time)s.") % {
+            "team": note.team.name if note.team else "-",
+            "user": note.actor_label,
+            "time": timezone.localtime(note.occurred_at).strftime("%H:%M"),
+        }
+        messages.success(request, done)
+        return redirect(reverse("dispatch:console"))
+    return render(request, "consoles/dispatch/_emergencies.html", _emergencies_context())
 
 
 @require_GET
@@ -178,7 +212,9 @@ def _detail_context(request: HttpRequest, incident_id: int, now, *,
         "reassign": ReassignForm(current_team_id=incident.team_id),
         "cancel": CancelForm(),
         "duplicate": DuplicateForm(incident=incident),
-        "noteam": NoTeamForm(),
+        "noteam": NoTeamForm(
+            team_within_standard=_team_within_standard(incident, recommendations, now)
+        ),
     }
     shown_prefixes = set()
     if pending:
@@ -205,6 +241,18 @@ def _detail_context(request: HttpRequest, incident_id: int, now, *,
         "is_reassignable": reassignable,
         "is_cancellable": pending or reassignable,
     }
+
+
+def _team_within_standard(incident: Incident, recommendations, now) -> tuple[str, float, float] | None:
+    """Return (name, ETA, minutes left) of the first recommended team whose
+    ETA fits in what is left of a pending incident's standard, else None."""
+    if incident.status != IncidentStatus.PENDING:
+        return None
+    left = incident.standard_minutes - (now - incident.t0).total_seconds() / 60.0
+    for recommendation in recommendations:
+        if recommendation.eta_minutes <= left:
+            return (recommendation.team_name, recommendation.eta_minutes, left)
+    return None
 
 
 # --- Actions --------------------------------------------------------------
@@ -324,12 +372,19 @@ def attach_duplicate(request: HttpRequest, incident_id: int) -> HttpResponse:
 @require_POST
 @dispatcher_required
 def record_no_team(request: HttpRequest, incident_id: int) -> HttpResponse:
-    _existing_incident(incident_id)
+    """Close the incident with the reason no team is sent. "No team available
+    within the standard" needs details while a recommended team could
+    arrive within it, so reports of that reason stay true."""
+    incident = _existing_incident(incident_id)
+    available = _team_within_standard(
+        incident, dispatch_service.recommend_teams(incident, limit=3), timezone.now()
+    )
 
     def perform(data):
         dispatch_service.do_record_no_team(
             incident_id, data["reason"], detail=data["detail"].strip(), actor=request.user,
         )
 
-    return _handle_action(request, incident_id, NoTeamForm(request.POST), perform,
+    form = NoTeamForm(request.POST, team_within_standard=available)
+    return _handle_action(request, incident_id, form, perform,
                           _("Recorded why no team was sent."))

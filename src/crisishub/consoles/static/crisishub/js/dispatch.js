@@ -61,6 +61,17 @@
 
   var alertsShown = {};
 
+  // Remove each check-in alert whose team is no longer overdue with the
+  // same due time, for example because the team checked in and the board
+  // now shows a later due time.
+  function clearResolvedCheckinAlerts(overdueKeys) {
+    document.querySelectorAll("#alerts [data-alert^='checkin-']").forEach(function (alert) {
+      if (!overdueKeys[alert.getAttribute("data-alert")]) {
+        alert.remove();
+      }
+    });
+  }
+
   function addAlert(key, text, kind) {
     if (alertsShown[key]) {
       return;
@@ -106,11 +117,13 @@
       var minutes = Math.max(0, Math.floor((now - Date.parse(element.getAttribute("data-since"))) / 60000));
       element.textContent = (labels.for_minutes || "for %(minutes)s min").replace("%(minutes)s", minutes);
     });
+    var overdueKeys = {};
     document.querySelectorAll("[data-checkin-due]").forEach(function (element) {
       var due = Date.parse(element.getAttribute("data-checkin-due"));
       if (now <= due) {
         return;
       }
+      overdueKeys["checkin-" + element.getAttribute("data-team-name") + "-" + due] = true;
       var teamName = element.getAttribute("data-team-name");
       var overdueMinutes = Math.floor((now - due) / 60000);
       element.classList.add("checkin-timer--overdue");
@@ -126,6 +139,7 @@
         "overdue"
       );
     });
+    clearResolvedCheckinAlerts(overdueKeys);
   }
 
   // --- Map ----------------------------------------------------------------
@@ -215,8 +229,14 @@
     return root.getAttribute("data-selected-incident") || "";
   }
 
+  // Put ``id`` in place of the "/0/" path segment of a URL template such as
+  // /dispatch/incidents/0/ or /dispatch/incidents/0/summary/.
   function urlFor(template, id) {
-    return template.replace(/0\/$/, id + "/");
+    var index = template.lastIndexOf("/0/");
+    if (index < 0) {
+      throw new Error("URL template without a /0/ segment: " + template);
+    }
+    return template.slice(0, index) + "/" + encodeURIComponent(id) + "/" + template.slice(index + 3);
   }
 
   function markSelectedRow() {
@@ -324,14 +344,10 @@
   document.body.addEventListener("live-event", function (event) {
     var name = event.detail.event;
     var payload = event.detail.payload;
+    // Emergency alerts are rendered by the server in #emergency-alerts,
+    // which htmx refreshes on every live-team event, so they survive a
+    // reload until a dispatcher acknowledges them.
     scheduleMapRefresh();
-    if (name === "team.emergency") {
-      addAlert(
-        "emergency-" + payload.id + "-" + Date.now(),
-        (labels.emergency || "EMERGENCY alert from team") + " " + payload.name,
-        "emergency"
-      );
-    }
     var detail = document.getElementById("incident-detail");
     if (panelPostsInFlight > 0) {
       return;
