@@ -311,6 +311,28 @@ async def test_emergency_reaches_dispatcher_at_once(personas, fleet, make_incide
 
 @pytest.mark.asyncio
 @pytest.mark.usefixtures("closes_connections")
+async def test_emergency_acknowledgement_reaches_dispatchers(personas, fleet, make_incident):
+    from crisishub.consoles import board
+    from crisishub.core.models import IncidentEvent
+
+    team = await sync_to_async(Team.objects.get)(name="CWRT-6")
+    incident = await sync_to_async(make_incident)()
+    await sync_to_async(dispatch_service.do_assign_team)(incident.pk, team.pk, actor="test")
+    await sync_to_async(dispatch_service.do_check_in)(team.pk, actor="test", emergency=True)
+    emergency = await sync_to_async(IncidentEvent.objects.get)(kind="emergency", team=team)
+    communicator = await connect_ok(personas["supervisor"])
+
+    await sync_to_async(board.acknowledge_emergency)(emergency.pk, personas["dispatcher"])
+    message = await next_hub_event(communicator, "team.emergency_acknowledged")
+
+    assert message["payload"]["id"] == team.pk
+    assert message["payload"]["incident_id"] == incident.pk
+    assert message["payload"]["emergency_event_id"] == emergency.pk
+    await communicator.disconnect()
+
+
+@pytest.mark.asyncio
+@pytest.mark.usefixtures("closes_connections")
 async def test_status_steps_reach_dispatcher(personas, fleet, make_incident):
     team = await sync_to_async(Team.objects.get)(name="CWRT-7")
     incident = await sync_to_async(make_incident)()

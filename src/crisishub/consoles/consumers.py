@@ -30,6 +30,10 @@ team.check_in          an on-scene check-in                   dispatch, team
 team.emergency         the team's emergency button            dispatch, team
 =====================  ====================================  ===============
 
+``team.emergency_acknowledged`` (dispatch, team) is sent when a dispatcher
+acknowledges an emergency alert, with payload ``id, name, incident_id,
+emergency_event_id``.
+
 Every ``incident.*`` event also goes to ``counselor``.
 "team" is ``team-<id>`` of the incident's team (``payload.team_id``) for
 incident events, and of the team itself (``payload.id``) for team events.
