@@ -235,3 +235,39 @@ def test_longitude_error_gives_longitude_example(counselor):
     assert response.status_code == 400
     assert "38,5,8 no es un número; use grados decimales, por ejemplo 38.5816." in text
     assert "oeste no es un número; use grados decimales, por ejemplo -121.4944." in text
+
+
+def test_dispatch_alerts_in_spanish(client, personas, fleet, make_contact, settings):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from crisishub.core.models import IncidentStatus, Team
+    from crisishub.core.services import dispatch as dispatch_service
+
+    # CWRT-5 has been on scene 25 min with a 20 min check-in interval, so its
+    # check-in is overdue. CWRT-6 presses its emergency button.
+    settings.CHECKIN_INTERVAL_MINUTES = 20
+    now = timezone.now()
+    for name, on_scene_minutes_ago in [("CWRT-5", 25), ("CWRT-6", 5)]:
+        at = now - dt.timedelta(minutes=on_scene_minutes_ago)
+        contact = make_contact(latitude=38.576594, longitude=-121.432144, at=at)
+        incident = dispatch_service.do_request_mobile_response(
+            contact, priority=2, actor="test", at=at)
+        team_id = Team.objects.get(name=name).pk
+        dispatch_service.do_assign_team(incident.pk, team_id, actor="test", at=at)
+        for status in (IncidentStatus.EN_ROUTE, IncidentStatus.ON_SCENE):
+            dispatch_service.do_record_status(incident.pk, status, actor="test", at=at)
+    dispatch_service.do_check_in(Team.objects.get(name="CWRT-6").pk, actor="test",
+                                 emergency=True)
+    client.force_login(personas["dispatcher"])
+
+    page = client.get("/dispatch/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+
+    assert "ALERTA DE EMERGENCIA del equipo CWRT-6" in page
+    assert "Llame al equipo y envíe ayuda." in page
+    assert "Confirmar recepción" in page
+    assert "Reporte atrasado" in page
+    assert "CWRT-5 no ha reportado en el lugar desde las" in page
+    assert "EMERGENCY alert from team" not in page
+    assert "has not checked in on scene since" not in page
