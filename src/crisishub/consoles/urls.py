@@ -1,5 +1,3 @@
-from importlib.util import find_spec
-
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
@@ -13,16 +11,9 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("counselor/", include("crisishub.consoles.urls_counselor")),
+    path("dispatch/", include("crisishub.consoles.urls_dispatch")),
+    path("team/", include("crisishub.consoles.urls_team")),
+    path("planning/", include("crisishub.consoles.urls_planning")),
     path("reports/", views.reports, name="reports"),
     path("", views.home, name="home"),
 ]
-
-# The dispatcher console and the team app live in their own URL modules;
-# each is mounted once its module exists.
-for _prefix, _module in (
-    ("dispatch/", "crisishub.consoles.urls_dispatch"),
-    ("team/", "crisishub.consoles.urls_team"),
-    ("planning/", "crisishub.consoles.urls_planning"),
-):
-    if find_spec(_module) is not None:
-        urlpatterns.append(path(_prefix, include(_module)))
