@@ -19,7 +19,7 @@ PASSWORD = "correct-horse-battery-staple"
     ("call_counselor", "/counselor/"),
     ("dispatcher", "/dispatch/"),
     ("team_member", "/team/"),
-    ("analyst", "/reports/"),
+    ("analyst", "/planning/"),
 ])
 def test_home_routes_role_to_screen(client, personas, role, start):
     client.force_login(personas[role])

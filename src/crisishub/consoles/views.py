@@ -22,7 +22,7 @@ ROLE_START_PAGES = [
     (roles.CALL_COUNSELOR, "/counselor/"),
     (roles.DISPATCHER, "/dispatch/"),
     (roles.TEAM_MEMBER, "/team/"),
-    (roles.ANALYST, "/reports/"),
+    (roles.ANALYST, "/planning/"),
 ]
 
 
