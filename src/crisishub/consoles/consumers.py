@@ -5,7 +5,8 @@ Consoles connect to ``/ws/live/`` with their session cookie. A user with
 administrators) joins the ``dispatch`` group. A team member joins
 ``team-<team id>`` for each active team the member belongs to. A call
 counselor (``contact.edit``) who is not in ``dispatch`` joins
-``counselor``, which gets every ``incident.*`` event. Anyone
+``counselor``, which gets every ``incident.*`` event (not repeated in
+the table below). Anyone
 else is closed with code 4403, and a socket without a signed-in user with
 4401.
 

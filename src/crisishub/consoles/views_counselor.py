@@ -1,9 +1,9 @@
 """The call counselor's console: intake, screening, triage and close.
 
 The contact page is one form per step of the call. Caller details are
-autosaved field by field as the counselor types (htmx), and every other
-step responds to an htmx request with the re-rendered workflow section,
-and to a plain POST with a redirect, so the page also works without JavaScript. A
+autosaved field by field as the counselor types (htmx). Every other step
+responds to an htmx request with the re-rendered workflow section and to a
+plain POST with a redirect, so the page also works without JavaScript. A
 step that fails validation is shown again with a summary and the error at
 each field, with status 400 (409 when the contact's state forbids it).
 """

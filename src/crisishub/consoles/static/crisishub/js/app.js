@@ -56,7 +56,7 @@
     setSaveStatus(autosaveForm(event), "offline");
   });
 
-  // Let htmx swap the body of 400 and 409 answers too: those carry the
+  // Let htmx swap the body of 400 and 409 responses too: those carry the
   // re-rendered form with its errors.
   document.addEventListener("htmx:beforeSwap", function (event) {
     var status = event.detail.xhr.status;
