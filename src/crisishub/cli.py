@@ -45,6 +45,40 @@ def _use_temporary_database() -> None:
     os.environ.setdefault("CRISISHUB_DATA_DIR", directory)
 
 
+# Management commands that write the data folder, so they may create it.
+CREATING_COMMANDS = frozenset({"migrate", "collectstatic"})
+# Arguments that only print help or the version, which needs no data folder.
+HELP_ARGUMENTS = frozenset({"help", "--help", "-h", "version", "--version"})
+
+
+def _manage(args: list[str]) -> int:
+    """Run a Django management command.
+
+    A command that only reads the data folder stops with a clear error when
+    the folder is missing, instead of creating an empty one.
+    """
+    from crisishub import datadir
+
+    command = args[0] if args else "help"
+    datadir.create_allowed = command in CREATING_COMMANDS
+    _setup_django()
+    if command not in CREATING_COMMANDS and not HELP_ARGUMENTS.intersection(args or ["help"]):
+        _require_data_dir(f"manage {command}")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["crisishub manage", *args])
+    return 0
+
+
+def _require_data_dir(command: str) -> None:
+    from django.conf import settings
+
+    from crisishub import datadir
+
+    if settings.DATA_DIR_NEEDED and not settings.DATA_DIR.is_dir():
+        raise StartError(datadir.missing_message(settings.DATA_DIR, command))
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         return _main(argv)
@@ -61,11 +95,7 @@ def _main(argv: list[str] | None = None) -> int:
 
         return plan_main(argv[1:])
     if argv and argv[0] == "manage":
-        _setup_django()
-        from django.core.management import execute_from_command_line
-
-        execute_from_command_line(["crisishub manage", *argv[1:]])
-        return 0
+        return _manage(argv[1:])
 
     parser = argparse.ArgumentParser(
         prog="crisishub",
@@ -108,6 +138,10 @@ def _main(argv: list[str] | None = None) -> int:
             print(f"crisishub replay: {error}", file=sys.stderr)
             return 2
         os.environ["DATABASE_URL"] = args.database
+        from crisishub import datadir
+
+        # The replay writes only to the given database.
+        datadir.create_allowed = False
     _setup_django()
     if args.command in ("serve", "setup"):
         return _start(args)

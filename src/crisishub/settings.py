@@ -14,6 +14,7 @@ from pathlib import Path
 
 import dj_database_url
 
+from crisishub import datadir
 from crisishub.core.errors import SettingError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -70,28 +71,11 @@ def env_float(name: str, default: float) -> float:
 
 
 DATA_DIR = Path(env_str("CRISISHUB_DATA_DIR", str(Path.cwd() / "var"))).resolve()
+# The data folder is needed for the default SQLite database and for a
+# secret key that is not given in the environment.
+DATA_DIR_NEEDED = not env_str("DATABASE_URL") or not env_str("CRISISHUB_SECRET_KEY")
 
 
-def _load_secret_key() -> str:
-    """Return SECRET_KEY from the environment, or a key kept in DATA_DIR.
-
-    The key is generated on first start so a fresh install needs no setup,
-    and kept so that sessions survive a restart.
-    """
-    key = env_str("CRISISHUB_SECRET_KEY")
-    if key:
-        return key
-    key_file = DATA_DIR / "secret_key"
-    if key_file.exists():
-        return key_file.read_text(encoding="utf-8").strip()
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(50)
-    key_file.write_text(key, encoding="utf-8")
-    key_file.chmod(0o600)
-    return key
-
-
-SECRET_KEY = _load_secret_key()
 DEBUG = env_bool("CRISISHUB_DEBUG", False)
 ALLOWED_HOSTS = [
     host.strip()
@@ -167,7 +151,6 @@ def _database_settings() -> dict:
                 "postgres://USER@HOST:PORT/NAME or sqlite:////absolute/path.sqlite3."
             ) from None
     else:
-        DATA_DIR.mkdir(parents=True, exist_ok=True)
         config = {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(DATA_DIR / "crisishub.sqlite3"),
@@ -287,3 +270,31 @@ LOGGING = {
         "daphne": {"level": "WARNING"},
     },
 }
+
+
+def _load_secret_key() -> str:
+    """Return SECRET_KEY from the environment, or a key kept in DATA_DIR.
+
+    The key is generated on first start so a fresh install needs no setup,
+    and kept so that sessions survive a restart. Without a data folder the
+    key lives only in memory, because such a process keeps no sessions.
+    The ``crisishub`` command stops any command that would need them.
+    """
+    key = env_str("CRISISHUB_SECRET_KEY")
+    if key:
+        return key
+    key_file = DATA_DIR / "secret_key"
+    if key_file.exists():
+        return key_file.read_text(encoding="utf-8").strip()
+    key = secrets.token_urlsafe(50)
+    if DATA_DIR.is_dir():
+        key_file.write_text(key, encoding="utf-8")
+        key_file.chmod(0o600)
+    return key
+
+
+# Last, so that an invalid setting above stops the start before anything
+# is written.
+if DATA_DIR_NEEDED and datadir.create_allowed:
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+SECRET_KEY = _load_secret_key()
