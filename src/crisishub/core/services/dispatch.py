@@ -58,12 +58,21 @@ def _actor_user(actor):
     return actor if getattr(actor, "is_authenticated", False) else None
 
 
-def _add_event(incident, kind, *, at, actor=None, team=None, latitude=None, longitude=None, detail=None):
-    return IncidentEvent.objects.create(
+def new_incident_event(
+    incident, kind, *, at, actor=None, team=None, latitude=None, longitude=None, detail=None
+) -> IncidentEvent:
+    """Return a timeline entry, not yet saved."""
+    return IncidentEvent(
         incident=incident, kind=kind, team=team,
         actor=_actor_user(actor), actor_label=_actor_label(actor),
         occurred_at=at, latitude=latitude, longitude=longitude, detail=detail or {},
     )
+
+
+def _add_event(incident, kind, **fields) -> IncidentEvent:
+    event = new_incident_event(incident, kind, **fields)
+    event.save(force_insert=True)
+    return event
 
 
 def incident_payload(incident: Incident) -> dict[str, Any]:
@@ -90,23 +99,20 @@ def _publish(incident: Incident, event_type: str) -> None:
     events.publish_on_commit(event_type, incident_payload(incident), tuple(groups))
 
 
-def do_request_mobile_response(
+def build_incident(
     contact: Contact,
     *,
     decision: TriageDecision | None = None,
     priority: int | None = None,
     safety_notes: str = "",
     language: str | None = None,
-    actor=None,
     at: dt.datetime | None = None,
-) -> Incident:
-    """Open a numbered incident; T0 is now, when the need was determined.
+) -> tuple[Incident, "geo.Placement | None"]:
+    """Validate a mobile-response request and return the incident, not yet
+    saved and with a temporary number, and the contact's placement in the
+    service area (None when the location is unknown).
 
-    A contact outside the service area still gets an incident, closed at
-    once as "no team sent" with that reason, so the request is counted.
-    A contact whose location is unknown (with a recorded reason) gets a
-    pending incident, so the dispatcher sees it and can help locate the
-    person or record why no team was sent.
+    Give the saved incident its number with :func:`incident_number`.
     """
     now = at or timezone.now()
     if decision is not None and decision.final_path != Path.MOBILE_RESPONSE:
@@ -131,50 +137,99 @@ def do_request_mobile_response(
         placement = geo.locate(contact.latitude, contact.longitude)
         if placement.in_service_area:
             area_class = "rural" if placement.rural else "urban"
+    incident = Incident(
+        number=f"tmp-{uuid.uuid4().hex[:14]}",
+        contact=contact, triage_decision=decision, priority=priority,
+        t0=now, latitude=contact.latitude, longitude=contact.longitude,
+        location_precision=contact.location_precision,
+        tract_geoid=(placement.tract_geoid or "") if placement else "",
+        area_class=area_class,
+        language=language or contact.preferred_language,
+        risk_level=decision.screening.risk_level if decision else "",
+        safety_notes=safety_notes, created_at=now,
+    )
+    return incident, placement
 
+
+def incident_number(incident: Incident) -> str:
+    """Return the incident's number, MR<year of T0>-<id>, once it has an id."""
+    return f"MR{incident.t0.year}-{incident.pk:06d}"
+
+
+def do_request_mobile_response(
+    contact: Contact,
+    *,
+    decision: TriageDecision | None = None,
+    priority: int | None = None,
+    safety_notes: str = "",
+    language: str | None = None,
+    actor=None,
+    at: dt.datetime | None = None,
+) -> Incident:
+    """Open a numbered incident; T0 is now, when the need was determined.
+
+    A contact outside the service area still gets an incident, closed at
+    once as "no team sent" with that reason, so the request is counted.
+    A contact whose location is unknown (with a recorded reason) gets a
+    pending incident, so the dispatcher sees it and can help locate the
+    person or record why no team was sent.
+    """
+    incident, placement = build_incident(
+        contact, decision=decision, priority=priority, safety_notes=safety_notes,
+        language=language, at=at,
+    )
+    now = incident.t0
     with transaction.atomic():
-        incident = Incident.objects.create(
-            number=f"tmp-{uuid.uuid4().hex[:14]}",
-            contact=contact, triage_decision=decision, priority=priority,
-            t0=now, latitude=contact.latitude, longitude=contact.longitude,
-            location_precision=contact.location_precision,
-            tract_geoid=(placement.tract_geoid or "") if placement else "",
-            area_class=area_class,
-            language=language or contact.preferred_language,
-            risk_level=decision.screening.risk_level if decision else "",
-            safety_notes=safety_notes, created_at=now,
-        )
-        incident.number = f"MR{now.year}-{incident.pk:06d}"
+        incident.save(force_insert=True)
+        incident.number = incident_number(incident)
         incident.save(update_fields=["number"])
         _add_event(incident, IncidentEvent.Kind.REQUESTED, at=now, actor=actor)
         if placement is not None and not placement.in_service_area:
             _close_no_team(incident, NoTeamReason.OUTSIDE_SERVICE_AREA, placement.reason or "", now, actor)
         _publish(incident, "incident.created")
-    logger.info("Opened incident %s (priority %s) for contact %s", incident.number, priority, contact.pk)
+    logger.info("Opened incident %s (priority %s) for contact %s", incident.number, incident.priority, contact.pk)
     return incident
 
 
-def _close_no_team(incident, reason, detail, at, actor) -> None:
+NO_TEAM_FIELDS = ["status", "no_team_reason", "no_team_detail"]
+
+
+def apply_no_team(incident: Incident, reason: str, detail: str, at: dt.datetime, actor) -> IncidentEvent:
+    """Set the incident's no-team fields (:data:`NO_TEAM_FIELDS`); return
+    its timeline entry. Saves nothing."""
     incident.status = IncidentStatus.NO_TEAM
     incident.no_team_reason = reason
     incident.no_team_detail = detail[:300]
-    incident.save(update_fields=["status", "no_team_reason", "no_team_detail"])
-    _add_event(incident, IncidentEvent.Kind.NO_TEAM, at=at, actor=actor, detail={"reason": reason, "detail": detail})
+    return new_incident_event(
+        incident, IncidentEvent.Kind.NO_TEAM, at=at, actor=actor, detail={"reason": reason, "detail": detail}
+    )
 
 
-def do_record_no_team(incident_id: int, reason: str, *, detail: str = "", actor=None, at=None) -> Incident:
-    """Close a pending incident with the reason no team was sent."""
+def _close_no_team(incident, reason, detail, at, actor) -> None:
+    event = apply_no_team(incident, reason, detail, at, actor)
+    incident.save(update_fields=NO_TEAM_FIELDS)
+    event.save(force_insert=True)
+
+
+def check_no_team(incident: Incident, reason: str, detail: str) -> None:
+    """Raise unless a pending incident may be closed with this reason."""
     if reason not in NoTeamReason.values:
         raise InvalidInput.for_field(
             "reason", f"Invalid reason {reason!r}.", f"Use one of: {', '.join(NoTeamReason.values)}."
         )
     if reason == NoTeamReason.OTHER and not detail.strip():
         raise InvalidInput.for_field("detail", "Reason 'other' needs a description.", "Say why no team was sent.")
+    if incident is not None and incident.status != IncidentStatus.PENDING:
+        raise Conflict(f"Incident {incident.number} is {incident.status}, not pending.")
+
+
+def do_record_no_team(incident_id: int, reason: str, *, detail: str = "", actor=None, at=None) -> Incident:
+    """Close a pending incident with the reason no team was sent."""
+    check_no_team(None, reason, detail)
     now = at or timezone.now()
     with transaction.atomic():
         incident = _lock_incident(incident_id)
-        if incident.status != IncidentStatus.PENDING:
-            raise Conflict(f"Incident {incident.number} is {incident.status}, not pending.")
+        check_no_team(incident, reason, detail)
         _close_no_team(incident, reason, detail, now, actor)
         _publish(incident, "incident.no_team")
     return incident
@@ -206,26 +261,44 @@ def do_assign_team(incident_id: int, team_id: int, *, actor=None, at: dt.datetim
         with transaction.atomic():
             incident = _lock_incident(incident_id)
             team = _lock_team(team_id)
-            if incident.status != IncidentStatus.PENDING:
-                raise Conflict(f"Incident {incident.number} is already {incident.status}.")
-            if not team.is_active or team.status != TeamStatus.AVAILABLE:
-                raise Conflict(f"Team {team.name} is {team.status}, not available.")
-            assignment = Assignment.objects.create(
-                incident=incident, team=team, assigned_at=now, assigned_by=_actor_user(actor)
-            )
-            incident.team = team
-            incident.status = IncidentStatus.ASSIGNED
-            incident.save(update_fields=["team", "status"])
-            team.status = TeamStatus.ASSIGNED
-            team.status_since = now
-            team.save(update_fields=["status", "status_since"])
-            _add_event(incident, IncidentEvent.Kind.ASSIGNED, at=now, actor=actor, team=team)
+            assignment, event = apply_assignment(incident, team, now, actor)
+            assignment.save(force_insert=True)
+            incident.save(update_fields=ASSIGNMENT_INCIDENT_FIELDS)
+            team.save(update_fields=ASSIGNMENT_TEAM_FIELDS)
+            event.save(force_insert=True)
             _publish(incident, "incident.assigned")
             events.publish_on_commit("team.status", _team_payload(team))
     except IntegrityError:
         raise Conflict("The team or the incident was assigned by someone else a moment ago.") from None
     logger.info("Assigned team %s to incident %s", team_id, incident.number)
     return assignment
+
+
+ASSIGNMENT_INCIDENT_FIELDS = ["team", "status"]
+ASSIGNMENT_TEAM_FIELDS = ["status", "status_since"]
+
+
+def apply_assignment(
+    incident: Incident, team: Team, at: dt.datetime, actor
+) -> tuple[Assignment, IncidentEvent]:
+    """Check that both are free, then set the incident's and the team's
+    fields (:data:`ASSIGNMENT_INCIDENT_FIELDS`, :data:`ASSIGNMENT_TEAM_FIELDS`).
+
+    Returns the assignment and the timeline entry, neither saved; the
+    caller saves the assignment first. Raises Conflict when the incident
+    is not pending or the team is not available.
+    """
+    if incident.status != IncidentStatus.PENDING:
+        raise Conflict(f"Incident {incident.number} is already {incident.status}.")
+    if not team.is_active or team.status != TeamStatus.AVAILABLE:
+        raise Conflict(f"Team {team.name} is {team.status}, not available.")
+    assignment = Assignment(incident=incident, team=team, assigned_at=at, assigned_by=_actor_user(actor))
+    incident.team = team
+    incident.status = IncidentStatus.ASSIGNED
+    team.status = TeamStatus.ASSIGNED
+    team.status_since = at
+    event = new_incident_event(incident, IncidentEvent.Kind.ASSIGNED, at=at, actor=actor, team=team)
+    return assignment, event
 
 
 def _end_assignments(incident: Incident, at: dt.datetime) -> None:
@@ -242,6 +315,44 @@ def _team_payload(team: Team) -> dict[str, Any]:
     return team_payload(team)
 
 
+def check_status(incident: Incident | None, status: str) -> None:
+    """Raise unless ``status`` is a field status the incident may move to
+    (only the status itself is checked when ``incident`` is None)."""
+    if status not in FIELD_SEQUENCE[1:]:
+        raise InvalidInput.for_field(
+            "status", f"Invalid field status {status!r}.",
+            f"Use one of: {', '.join(str(s) for s in FIELD_SEQUENCE[1:])}.",
+        )
+    if incident is None:
+        return
+    if incident.status not in FIELD_SEQUENCE[:-1]:
+        raise Conflict(f"Incident {incident.number} is {incident.status}; no field status can follow.")
+    if FIELD_SEQUENCE.index(status) <= FIELD_SEQUENCE.index(incident.status):
+        raise Conflict(f"Incident {incident.number} is already {incident.status}; it cannot move to {status}.")
+    if status == IncidentStatus.AT_DESTINATION and incident.status != IncidentStatus.TRANSPORTING:
+        raise Conflict("A team reaches a destination only after transporting.")
+
+
+def apply_status(
+    incident: Incident, team: Team, status: str, at: dt.datetime,
+    latitude: float | None = None, longitude: float | None = None,
+) -> list[str]:
+    """Set the incident's status and its team's matching status (and
+    position, when given); return the team fields changed. Saves nothing,
+    and the incident's only changed field is ``status``."""
+    incident.status = status
+    team.status = TEAM_STATUS_FOR[status]
+    team.status_since = at
+    team_fields = ["status", "status_since"]
+    if latitude is not None and longitude is not None:
+        team.last_latitude, team.last_longitude, team.last_position_at = latitude, longitude, at
+        team_fields += ["last_latitude", "last_longitude", "last_position_at"]
+    if status == IncidentStatus.ON_SCENE:
+        team.last_checkin_at = at
+        team_fields.append("last_checkin_at")
+    return team_fields
+
+
 def do_record_status(
     incident_id: int,
     status: str,
@@ -252,32 +363,14 @@ def do_record_status(
     longitude: float | None = None,
 ) -> Incident:
     """Move an assigned incident forward one or more field statuses."""
-    if status not in FIELD_SEQUENCE[1:]:
-        raise InvalidInput.for_field(
-            "status", f"Invalid field status {status!r}.",
-            f"Use one of: {', '.join(str(s) for s in FIELD_SEQUENCE[1:])}.",
-        )
+    check_status(None, status)
     now = at or timezone.now()
     with transaction.atomic():
         incident = _lock_incident(incident_id)
-        if incident.status not in FIELD_SEQUENCE[:-1]:
-            raise Conflict(f"Incident {incident.number} is {incident.status}; no field status can follow.")
-        if FIELD_SEQUENCE.index(status) <= FIELD_SEQUENCE.index(incident.status):
-            raise Conflict(f"Incident {incident.number} is already {incident.status}; it cannot move to {status}.")
-        if status == IncidentStatus.AT_DESTINATION and incident.status != IncidentStatus.TRANSPORTING:
-            raise Conflict("A team reaches a destination only after transporting.")
+        check_status(incident, status)
         team = _lock_team(incident.team_id)
-        incident.status = status
+        team_fields = apply_status(incident, team, status, now, latitude, longitude)
         incident.save(update_fields=["status"])
-        team.status = TEAM_STATUS_FOR[status]
-        team.status_since = now
-        team_fields = ["status", "status_since"]
-        if latitude is not None and longitude is not None:
-            team.last_latitude, team.last_longitude, team.last_position_at = latitude, longitude, now
-            team_fields += ["last_latitude", "last_longitude", "last_position_at"]
-        if status == IncidentStatus.ON_SCENE:
-            team.last_checkin_at = now
-            team_fields.append("last_checkin_at")
         team.save(update_fields=team_fields)
         if status == IncidentStatus.CLEARED:
             _end_assignments(incident, now)
@@ -363,6 +456,49 @@ def do_close_out(
     actor=None,
 ) -> Incident:
     """Record how the response ended, including any police involvement."""
+    check_close_out(
+        disposition=disposition, law_enforcement=law_enforcement,
+        law_enforcement_reason=law_enforcement_reason,
+        transport_destination_id=transport_destination_id, transport_consent=transport_consent,
+    )
+    destination = None
+    if disposition == Disposition.VOLUNTARY_TRANSPORT:
+        destination = Facility.objects.filter(pk=transport_destination_id).first()
+        if destination is None:
+            raise InvalidInput.for_field(
+                "transport_destination", f"Facility {transport_destination_id} not found.",
+                "Pick the destination from the directory.",
+            )
+    with transaction.atomic():
+        incident = _lock_incident(incident_id)
+        check_close_out_status(incident)
+        apply_close_out(
+            incident, disposition=disposition, law_enforcement=law_enforcement,
+            law_enforcement_reason=law_enforcement_reason, transport_destination=destination,
+            transport_consent=transport_consent,
+        )
+        incident.save(update_fields=CLOSE_OUT_FIELDS)
+    return incident
+
+
+CLOSE_OUT_FIELDS = [
+    "disposition", "law_enforcement", "law_enforcement_reason",
+    "transport_destination", "transport_consent",
+]
+
+
+def check_close_out(
+    *,
+    disposition: str,
+    law_enforcement: str,
+    law_enforcement_reason: str,
+    transport_destination_id: int | None,
+    transport_consent: bool | None,
+) -> None:
+    """Raise InvalidInput for a close-out that is incomplete or invalid.
+
+    The destination's existence is the caller's check.
+    """
     if disposition not in Disposition.values:
         raise InvalidInput.for_field(
             "disposition", f"Invalid disposition {disposition!r}.", f"Use one of: {', '.join(Disposition.values)}."
@@ -377,7 +513,6 @@ def do_close_out(
             "law_enforcement_reason", "Law-enforcement involvement needs a reason.",
             "Say why police were involved.",
         )
-    destination = None
     if disposition == Disposition.VOLUNTARY_TRANSPORT:
         if transport_destination_id is None:
             raise InvalidInput.for_field(
@@ -389,26 +524,29 @@ def do_close_out(
                 "transport_consent", "A voluntary transport needs the person's recorded consent.",
                 "Record that the person agreed to be transported.",
             )
-        destination = Facility.objects.filter(pk=transport_destination_id).first()
-        if destination is None:
-            raise InvalidInput.for_field(
-                "transport_destination", f"Facility {transport_destination_id} not found.",
-                "Pick the destination from the directory.",
-            )
-    with transaction.atomic():
-        incident = _lock_incident(incident_id)
-        if incident.status in (IncidentStatus.PENDING, IncidentStatus.CANCELLED, IncidentStatus.NO_TEAM):
-            raise Conflict(f"Incident {incident.number} is {incident.status}; there was no encounter to close out.")
-        incident.disposition = disposition
-        incident.law_enforcement = law_enforcement
-        incident.law_enforcement_reason = law_enforcement_reason.strip()[:300]
-        incident.transport_destination = destination
-        incident.transport_consent = transport_consent
-        incident.save(update_fields=[
-            "disposition", "law_enforcement", "law_enforcement_reason",
-            "transport_destination", "transport_consent",
-        ])
-    return incident
+
+
+def check_close_out_status(incident: Incident) -> None:
+    """Raise Conflict when the incident had no encounter to close out."""
+    if incident.status in (IncidentStatus.PENDING, IncidentStatus.CANCELLED, IncidentStatus.NO_TEAM):
+        raise Conflict(f"Incident {incident.number} is {incident.status}; there was no encounter to close out.")
+
+
+def apply_close_out(
+    incident: Incident,
+    *,
+    disposition: str,
+    law_enforcement: str,
+    law_enforcement_reason: str,
+    transport_destination: Facility | None,
+    transport_consent: bool | None,
+) -> None:
+    """Set the close-out fields (:data:`CLOSE_OUT_FIELDS`); saves nothing."""
+    incident.disposition = disposition
+    incident.law_enforcement = law_enforcement
+    incident.law_enforcement_reason = law_enforcement_reason.strip()[:300]
+    incident.transport_destination = transport_destination
+    incident.transport_consent = transport_consent
 
 
 def do_check_in(team_id: int, *, actor=None, at=None, emergency: bool = False) -> Team:

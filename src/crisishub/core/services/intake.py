@@ -79,7 +79,7 @@ def _service_area(latitude: float | None, longitude: float | None) -> bool | Non
     return geo.locate(latitude, longitude).in_service_area
 
 
-def do_create_contact(
+def build_contact(
     *,
     source: str,
     offered_at: dt.datetime | None = None,
@@ -99,7 +99,10 @@ def do_create_contact(
     status: str = Contact.Status.OPEN,
     at: dt.datetime | None = None,
 ) -> Contact:
-    """Create a contact after validating every field; nothing is saved on error."""
+    """Validate every field and return the contact, not yet saved.
+
+    :func:`do_create_contact` saves it; the replay writes many in bulk.
+    """
     now = at or timezone.now()
     _check_choice("source", source, Contact.Source)
     _check_choice("channel", channel, Contact.Channel)
@@ -117,23 +120,31 @@ def do_create_contact(
             "answered_at", "The answer time is before the offer time.",
             "Send answered_at at or after offered_at.",
         )
+    return Contact(
+        source=source, channel=channel, status=status,
+        offered_at=offered_at, answered_at=answered_at,
+        caller_relationship=caller_relationship,
+        caller_name=caller_name.strip(), caller_phone=normalize_phone(caller_phone),
+        preferred_language=preferred_language, interpreter_used=interpreter_used,
+        latitude=location.latitude, longitude=location.longitude,
+        location_precision=location.precision, location_text=location.text,
+        location_unknown_reason=location.unknown_reason,
+        in_service_area=_service_area(location.latitude, location.longitude),
+        handled_by=handled_by, entered_by=entered_by, partner=partner,
+        external_reference=external_reference, notes=notes,
+        created_at=now, updated_at=now,
+    )
 
+
+def do_create_contact(**fields) -> Contact:
+    """Create a contact after validating every field; nothing is saved on error.
+
+    Takes the keyword arguments of :func:`build_contact`.
+    """
+    contact = build_contact(**fields)
     with transaction.atomic():
-        contact = Contact.objects.create(
-            source=source, channel=channel, status=status,
-            offered_at=offered_at, answered_at=answered_at,
-            caller_relationship=caller_relationship,
-            caller_name=caller_name.strip(), caller_phone=normalize_phone(caller_phone),
-            preferred_language=preferred_language, interpreter_used=interpreter_used,
-            latitude=location.latitude, longitude=location.longitude,
-            location_precision=location.precision, location_text=location.text,
-            location_unknown_reason=location.unknown_reason,
-            in_service_area=_service_area(location.latitude, location.longitude),
-            handled_by=handled_by, entered_by=entered_by, partner=partner,
-            external_reference=external_reference, notes=notes,
-            created_at=now, updated_at=now,
-        )
-    logger.info("Created contact %s from %s", contact.pk, source)
+        contact.save(force_insert=True)
+    logger.info("Created contact %s from %s", contact.pk, contact.source)
     return contact
 
 

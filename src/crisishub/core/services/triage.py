@@ -16,7 +16,7 @@ from crisishub.rules import cssrs, lifeline, matrix as matrix_rules
 logger = logging.getLogger(__name__)
 
 
-def do_record_screening(
+def build_screening(
     contact: Contact,
     *,
     cssrs_answers: dict[str, Any],
@@ -26,7 +26,12 @@ def do_record_screening(
     created_by=None,
     at: dt.datetime | None = None,
 ) -> Screening:
-    """Validate the answers under the skip logic, derive the risk and save."""
+    """Validate the answers under the skip logic and return the screening,
+    with its derived risk, not yet saved.
+
+    Saving it must also mark the contact at imminent risk when the
+    screening is (see :func:`do_record_screening`).
+    """
     now = at or timezone.now()
     try:
         result = cssrs.screen(cssrs_answers, version)
@@ -42,22 +47,30 @@ def do_record_screening(
         assessment = lifeline.validate(lifeline_data)
     except lifeline.LifelineError as error:
         raise InvalidInput.for_field(f"lifeline.{error.field}", str(error), "Use a listed factor code.") from None
+    return Screening(
+        contact=contact,
+        instrument_version=str(result.version),
+        cssrs_answers={str(item): value for item, value in result.answers.items()},
+        risk_level=str(result.risk),
+        lifeline_domains=_assessment_data(assessment),
+        danger_to_others=assessment.danger_to_others,
+        imminent_risk=assessment.imminent_risk,
+        created_by=created_by,
+        created_at=now,
+    )
 
+
+def do_record_screening(contact: Contact, **fields: Any) -> Screening:
+    """Validate the answers under the skip logic, derive the risk and save.
+
+    Takes the keyword arguments of :func:`build_screening`.
+    """
+    screening = build_screening(contact, **fields)
     with transaction.atomic():
-        screening = Screening.objects.create(
-            contact=contact,
-            instrument_version=str(result.version),
-            cssrs_answers={str(item): value for item, value in result.answers.items()},
-            risk_level=str(result.risk),
-            lifeline_domains=_assessment_data(assessment),
-            danger_to_others=assessment.danger_to_others,
-            imminent_risk=assessment.imminent_risk,
-            created_by=created_by,
-            created_at=now,
-        )
-        if assessment.imminent_risk and not contact.imminent_risk:
+        screening.save(force_insert=True)
+        if screening.imminent_risk and not contact.imminent_risk:
             contact.imminent_risk = True
-            contact.updated_at = now
+            contact.updated_at = screening.created_at
             contact.save(update_fields=["imminent_risk", "updated_at"])
     return screening
 
@@ -130,9 +143,10 @@ def build_facts(screening: Screening, **flags: Any) -> matrix_rules.TriageFacts:
         raise InvalidInput.for_field("flags", f"Unknown triage flag: {error}.", "Use the matrix's fact names.") from None
 
 
-def do_decide_triage(
+def build_triage_decision(
     contact: Contact,
     screening: Screening,
+    matrix_row: RiskMatrix,
     *,
     final_path: str | None = None,
     final_priority: int | None = None,
@@ -141,9 +155,9 @@ def do_decide_triage(
     at: dt.datetime | None = None,
     **flags: Any,
 ) -> TriageDecision:
-    """Apply the active matrix; a counselor may override with a reason."""
+    """Apply ``matrix_row`` and return the decision, not yet saved; a
+    counselor may override with a reason."""
     now = at or timezone.now()
-    matrix_row = get_active_matrix()
     result = parsed_matrix(matrix_row).evaluate(build_facts(screening, **flags))
     recommended_path = str(result.path)
     final_path = final_path or recommended_path
@@ -166,7 +180,7 @@ def do_decide_triage(
             "override_reason", "Overriding the matrix's recommendation needs a reason.",
             "Say why the recommended path does not fit this person.",
         )
-    return TriageDecision.objects.create(
+    return TriageDecision(
         contact=contact, screening=screening, matrix=matrix_row,
         matrix_version=matrix_row.version, crisis_level=str(result.level),
         rule_id=result.rule_id, reasons=list(result.reasons),
@@ -175,3 +189,13 @@ def do_decide_triage(
         override_reason=override_reason.strip() if overridden else "",
         decided_by=decided_by, decided_at=now,
     )
+
+
+def do_decide_triage(contact: Contact, screening: Screening, **fields: Any) -> TriageDecision:
+    """Apply the active matrix; a counselor may override with a reason.
+
+    Takes the keyword arguments and flags of :func:`build_triage_decision`.
+    """
+    decision = build_triage_decision(contact, screening, get_active_matrix(), **fields)
+    decision.save(force_insert=True)
+    return decision
