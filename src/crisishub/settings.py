@@ -108,7 +108,9 @@ MIDDLEWARE = [
     # pages under /api/ into the API's JSON error body.
     "crisishub.api.middleware.ApiErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's SessionMiddleware, except that the team page's polls do not
+    # renew the session (see consoles/sessions.py).
+    "crisishub.consoles.sessions.IdleSessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -206,7 +208,8 @@ LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 
-# Sessions end after this many seconds without a request.
+# Sessions end after this many seconds without a request that counts as
+# activity, which is any request except those marked passive_request.
 SESSION_COOKIE_AGE = env_int("CRISISHUB_SESSION_IDLE_SECONDS", 30 * 60, minimum=1)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_COOKIE_HTTPONLY = True

@@ -12,7 +12,9 @@ else is closed with code 4403, and a socket without a signed-in user with
 
 Every message to the browser is JSON ``{"event": name, "payload": {...}}``.
 The first is ``hello`` (payload ``{"groups": [...]}``), sent once the
-groups are joined; ``{"event": "ping"}`` from the browser gets ``pong``.
+groups are joined; ``{"event": "ping"}`` from the browser gets ``pong``,
+or a close with 4401 once the session has ended (timed out or signed
+out), so an open page goes to sign-in within one ping interval.
 Hub events, each sent only after its database transaction commits:
 
 =====================  ====================================  ===============
@@ -51,9 +53,12 @@ checked and audited, so a reconnect just re-fetches.
 from __future__ import annotations
 
 import logging
+from importlib import import_module
 from typing import Any
 
 from channels.db import database_sync_to_async
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from crisishub.core import events
@@ -92,8 +97,8 @@ def groups_for_user(user) -> list[str]:
 class LiveConsumer(AsyncJsonWebsocketConsumer):
     """Send each ``hub.event`` of the user's groups to the browser as JSON.
 
-    NOTE: the groups are fixed when the socket opens. A role or team
-    change, or the session expiring, takes effect on the next connect.
+    NOTE: the groups are fixed when the socket opens, so a role or team
+    change takes effect on the next connect.
     """
 
     groups_joined: list[str]
@@ -127,7 +132,29 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         # The browser only listens; a ping keeps proxies from closing an
         # idle socket.
         if isinstance(content, dict) and content.get("event") == "ping":
+            if not await database_sync_to_async(self._session_is_active)():
+                logger.info("Closed the live socket of %s: the session ended",
+                            self.scope["user"].username)
+                await self.close(code=CLOSE_UNAUTHENTICATED)
+                return
             await self.send_json({"event": "pong", "payload": {}})
+
+    def _session_is_active(self) -> bool:
+        """Return whether the socket's session still signs in its user.
+
+        The session is read afresh and not saved, so the check does not
+        renew it. A scope without a session (a consumer mounted without
+        Channels' session middleware, as in unit tests) counts as active.
+        """
+        session = self.scope.get("session")
+        if session is None:
+            return True
+        key = session.session_key
+        if not key:
+            return False
+        engine = import_module(settings.SESSION_ENGINE)
+        current = engine.SessionStore(session_key=key)
+        return current.get(SESSION_KEY) == str(self.scope["user"].pk)
 
     async def hub_event(self, message: dict[str, Any]) -> None:
         await self.send_json({"event": message["event"], "payload": message["payload"]})

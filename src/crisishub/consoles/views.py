@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import redirect_to_login
+from django.contrib.auth.views import LoginView, LogoutView, redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import Resolver404, resolve
@@ -46,6 +46,53 @@ def console_login_required(view):
         return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
 
     return wrapper
+
+
+# Browser-session cookie that tells the sign-in page why no user is signed
+# in. Signing in sets "active", so finding it while signed out means the
+# session timed out. Signing out sets "signed-out".
+SIGN_IN_STATE_COOKIE = "crisishub_sign_in_state"
+STATE_ACTIVE = "active"
+STATE_SIGNED_OUT = "signed-out"
+
+
+def _set_sign_in_state(response: HttpResponse, state: str) -> None:
+    response.set_cookie(
+        SIGN_IN_STATE_COOKIE, state, httponly=True, samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+    )
+
+
+class SignInView(LoginView):
+    """Sign-in page that shows the "session ended" notice only after a
+    session timed out or the user signed out, never on a first visit."""
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        state = self.request.COOKIES.get(SIGN_IN_STATE_COOKIE)
+        signed_in = self.request.user.is_authenticated
+        context["session_timed_out"] = state == STATE_ACTIVE and not signed_in
+        context["signed_out"] = state == STATE_SIGNED_OUT and not signed_in
+        return context
+
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        if not request.user.is_authenticated and SIGN_IN_STATE_COOKIE in request.COOKIES:
+            # Say it once: a reload of the sign-in page shows no notice.
+            response.delete_cookie(SIGN_IN_STATE_COOKIE, samesite="Lax")
+        return response
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        _set_sign_in_state(response, STATE_ACTIVE)
+        return response
+
+
+class SignOutView(LogoutView):
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        _set_sign_in_state(response, STATE_SIGNED_OUT)
+        return response
 
 
 def start_page_for(user) -> str | None:

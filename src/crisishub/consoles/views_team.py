@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 from crisishub.audit.signals import record_denied
 from crisishub.consoles import forms
 from crisishub.consoles.board import checkin_due_at
+from crisishub.consoles.sessions import passive_request
 from crisishub.consoles.views import console_login_required
 from crisishub.core.access import access_incident_by_id, require
 from crisishub.core.errors import DomainError, InvalidInput
@@ -168,6 +169,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "consoles/team/home.html", _panel_context(request, _team_for(request.user)))
 
 
+@passive_request
 @require_GET
 @never_cache
 @team_member_required
@@ -175,8 +177,8 @@ def assignment_fragment(request: HttpRequest) -> HttpResponse:
     """Render the assignment card, which the page re-fetches on live events
     (and by polling while the live socket is down).
 
-    NOTE: each poll is a request, so it also renews the session while the
-    socket is down; an idle phone page then stays signed in.
+    The page sends these requests on its own, so they do not renew the
+    session. Once the session ends, the next one sends the page to sign-in.
     """
     return render(request, "consoles/team/_assignment.html",
                   _panel_context(request, _team_for(request.user)))
