@@ -130,6 +130,28 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def reports(request: HttpRequest) -> HttpResponse:
-    """Placeholder for aggregate reports and planning."""
+    """Public reports with small-cell suppression, as a page or with
+    ``?download=csv`` as a CSV of the same suppressed tables."""
+    from crisishub.reports.forms import ReportForm, default_range
+    from crisishub.reports.output import report_csv
+    from crisishub.reports.views import report_context
+
     require(request.user, "reports.view", "reports")
-    return render(request, "consoles/reports.html", {})
+    if request.GET:
+        form = ReportForm(request.GET)
+    else:
+        initial = default_range()
+        form = ReportForm({"start": initial.start.isoformat(), "end": initial.end.isoformat(), "group": "month"})
+    if not form.is_valid():
+        if request.GET.get("download") == "csv":
+            return HttpResponse(form.errors.as_text(), status=400, content_type="text/plain; charset=utf-8")
+        return render(request, "consoles/reports.html", {"form": form}, status=400)
+    report_range = form.cleaned_data["range"]
+    context = report_context(report_range)
+    if request.GET.get("download") == "csv":
+        response = HttpResponse(report_csv(context["report"]), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = (
+            f'attachment; filename="crisishub-report-{report_range.start}-{report_range.end}.csv"'
+        )
+        return response
+    return render(request, "consoles/reports.html", context | {"form": form})

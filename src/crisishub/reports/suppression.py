@@ -1,9 +1,9 @@
 """Small-cell suppression of count tables for public reports.
 
-The rules follow the CalHHS Data De-identification Guidelines: a count from
-1 to 10 is suppressed (primary suppression), a true zero is shown, further
-cells are suppressed so that no suppressed count can be worked out from the
-published cells and totals (complementary suppression), and a rate is
+The rules follow the CalHHS Data De-identification Guidelines. A count from
+1 to 10 is suppressed (primary suppression) and a true zero is shown.
+Further cells are suppressed so that no suppressed count can be worked out
+from the published cells and totals (complementary suppression). A rate is
 published only when its numerator and denominator are both published.
 
 A table has R rows and C columns of counts, a total for each row, a total
@@ -38,10 +38,11 @@ public that knows every suppressed count is at least 1 can, in rare
 patterns where two suppressed 1s sit on the only cycle through them,
 narrow them down further than these two checks assume.
 
-Complementary entries are chosen deterministically: in the line that
-needs one, the smallest published non-zero cell (lowest index on a tie),
-preferring a cell whose crossing line already has a suppressed entry;
-then the line's total; then a published zero. No ages appear in these
+Complementary entries are chosen deterministically from the line that
+needs one: a published non-zero entry whose crossing line already has a
+suppressed entry (so it can close a cycle) if there is one, a cell before
+the line's total, and the smallest value, then the lowest index. A
+published zero is chosen only when nothing else is left. No ages appear in these
 tables, so the guidelines' grouping of ages 90 and over does not apply.
 """
 
@@ -269,7 +270,7 @@ def _first_unprotected_line(grid: list[list[int]], status: dict[Position, str]) 
             column_counts[j] = column_counts.get(j, 0) + 1
 
         # Extend a bridge from the line where it is the only suppressed
-        # entry, so the new entry can close a cycle; a bridge between two
+        # entry, so the new entry can close a cycle. A bridge between two
         # protected blocks has no such line and is extended along its row.
         def order(position: Position) -> tuple[int, Position]:
             alone = row_counts[position[0]] == 1 or column_counts[position[1]] == 1
@@ -324,21 +325,13 @@ def _smallest_published(grid: list[list[int]], status: dict[Position, str], line
             return any(p[1] == j for p in status)
         return any(p[0] == i for p in status)
 
-    # Non-zero cells first, preferring one whose crossing line already has
-    # a suppressed entry (it can close a cycle), then the smallest value and
-    # the lowest index; then the line's total; zeros last, because a true
-    # zero should stay visible.
-    def preference(position: Position) -> tuple[int, int, Position]:
+    # Prefer non-zero entries, then one whose crossing line already has a
+    # suppressed entry (it can close a cycle), then a cell over the line's
+    # total, then the smallest value and the lowest index. Zeros come last,
+    # because a true zero should stay visible.
+    def preference(position: Position) -> tuple[bool, bool, bool, int, Position]:
         value = grid[position[0]][position[1]]
-        if value == 0:
-            tier = 3
-        elif position == total:
-            tier = 2
-        elif closes_cycle(position):
-            tier = 0
-        else:
-            tier = 1
-        return tier, value, position
+        return value == 0, not closes_cycle(position), position == total, value, position
 
     return min(candidates, key=preference)
 
