@@ -22,7 +22,7 @@ SUPPRESSED_MARK = "*"
 FOOTNOTE = _(
     "* Suppressed: the count is from 1 to 10, or it is hidden so that such a count cannot be "
     "worked out from the totals. A 0 is a true zero. A percentage is shown only when its count "
-    "and its row total are both shown; it is the share of the row total."
+    "and its row total are both shown, and it is the share of the row total."
 )
 
 

@@ -46,7 +46,7 @@ UNRECORDED_NOTES = [
     _("Injuries are not recorded for field encounters, so resolution without injury is not reported."),
     _("Arrests are not recorded, so only involuntary holds (initiated by others) are reported, in the outcomes table."),
     _("Emergency department visits after an encounter, follow-ups and referral outcomes are not recorded, so only transports by the team to an emergency department are reported."),
-    _("No supervisorial district or ZIP code is recorded for an incident, so areas are urban or rural by census tract; \"Not placed\" means no location inside the county."),
+    _("No supervisorial district or ZIP code is recorded for an incident, so areas are urban or rural by census tract. \"Not placed\" means no location inside the county."),
 ]
 
 RowKey = tuple[dt.date, str]
@@ -150,7 +150,7 @@ def _encounter_tables(start, end, row_of, row_count) -> list[CountTable]:
         columns=outcome_columns,
         counts=_tally(encounters, row_count, [c for c, _label in outcome_columns],
                       lambda r: (row_of(r[0], r[1]), r[2])),
-        notes=[_("Resolved in the community is the share resolved on scene. Involuntary holds are those initiated by others; the teams do not place holds.")],
+        notes=[_("Resolved in the community is the share resolved on scene. Involuntary holds are those initiated by others, because the teams do not place holds.")],
     )
 
     def transport_kind(record) -> str:
