@@ -22,7 +22,7 @@ def default_range(today: dt.date | None = None) -> ReportRange:
 
 class ReportForm(forms.Form):
     # Dates are text fields so the error can name the value, which
-    # DateField's message cannot; a date input still offers a picker.
+    # DateField's message cannot. The date input still offers a picker.
     start = forms.CharField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}),
                             help_text=_("First day, YYYY-MM-DD."))
     end = forms.CharField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}),

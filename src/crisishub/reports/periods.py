@@ -6,8 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 GROUPINGS = ("month", "quarter")
-# About ten years of months: enough for any committee report, and it keeps
-# the tables to a few hundred rows.
+# About ten years, which keeps a monthly report to a few hundred rows.
 MAX_RANGE_DAYS = 3660
 
 
@@ -16,7 +15,7 @@ class ReportInputError(ValueError):
 
 
 def parse_date(text: str, name: str) -> dt.date:
-    """Parse a YYYY-MM-DD date; ``name`` is the option or field it came from."""
+    """Parse a YYYY-MM-DD date. ``name`` is the option or field it came from."""
     try:
         return dt.date.fromisoformat(text.strip())
     except (ValueError, AttributeError):

@@ -6,9 +6,9 @@ that split the same population are suppressed together (see
 ``suppress_linked``), because they publish the same row totals.
 
 Areas are the incident's urban or rural class from its census tract
-(rural below 50 people per square mile); the hub records no supervisorial
-district or ZIP code for an incident. Contacts are placed the same way
-from their coordinates.
+(rural below 50 people per square mile), because the hub records no
+supervisorial district or ZIP code for an incident. Contacts are placed
+the same way from their coordinates.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ class CountTable:
 
 @dataclass
 class MedianTable:
-    """Median minutes of each response interval by row; a median of 1 to 10
+    """Median minutes of each response interval by row. A median of 1 to 10
     incidents is suppressed."""
 
     key: str
@@ -140,7 +140,7 @@ def _encounter_tables(start, end, row_of, row_count) -> list[CountTable]:
         .values_list("t0", "area_class", "disposition", "law_enforcement",
                      "transport_destination__kind", "language", "team_id")
     )
-    population = _("Field encounters (responses with a recorded outcome)")
+    population = _("field encounters (responses with a recorded outcome)")
 
     outcome_columns = [(value, label) for value, label in Disposition.choices]
     outcomes = CountTable(
@@ -226,7 +226,7 @@ def _contact_tables(start, end, row_of, row_count) -> list[CountTable]:
         .values_list("pk", "offered_at", "latitude", "longitude", "person_id",
                      "preferred_language", "service_language", "interpreter_used")
     )
-    population = _("Contacts with the call center")
+    population = _("contacts with the call center")
     areas: dict = {}
     placed = {pk: _contact_area(lat, lon, areas) for pk, _at, lat, lon, *_rest in contacts}
 
@@ -351,7 +351,7 @@ def _response_tables(start, end, row_of, row_count) -> tuple[CountTable, MedianT
     arrival = CountTable(
         key="arrival_standard",
         title=_("Arrival within the response standard"),
-        population=_("Responses with a recorded arrival on scene"),
+        population=_("responses with a recorded arrival on scene"),
         columns=arrival_columns,
         counts=_tally(arrivals, row_count, [c for c, _label in arrival_columns], lambda a: a),
         notes=[_("The standard is 60 minutes from T0 in urban areas and 120 minutes in rural areas.")],
