@@ -335,6 +335,40 @@ def test_random_tables_pass_bounded_attack(seed):
                 assert -high.fun - low.fun >= 1 - 1e-9, (counts, position, low.fun, -high.fun)
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_random_tables_not_pinned_above_one(seed):
+    """An attacker who knows every suppressed count is at least 1 (zeros are
+    shown) still finds at least two possible values for each primary cell."""
+    rng = random.Random(200 + seed)
+    for _ in range(25):
+        counts = random_counts(rng)
+        table = suppress(counts)
+        height, width = grid_size(table)
+        hidden = sorted(table.suppressed_positions())
+        if not hidden:
+            continue
+        matrix = equations(table)
+        known = np.zeros(height * width)
+        for i in range(height):
+            for j in range(width):
+                if (i, j) not in hidden:
+                    known[i * width + j] = table.entry((i, j)).public_value
+        unknown = matrix[:, [i * width + j for i, j in hidden]]
+        for k, position in enumerate(hidden):
+            if table.entry(position).status != PRIMARY:
+                continue
+            objective = np.zeros(len(hidden))
+            objective[k] = 1
+            low = linprog(objective, A_eq=unknown, b_eq=-matrix @ known, bounds=(1, None), method="highs")
+            high = linprog(-objective, A_eq=unknown, b_eq=-matrix @ known, bounds=(1, None), method="highs")
+            if low.status == 2:
+                # Infeasible: a zero was hidden, so the attacker's premise is false.
+                continue
+            assert low.status == 0
+            if high.status == 0:
+                assert -high.fun - low.fun >= 1 - 1e-9, (counts, position, low.fun, -high.fun)
+
+
 def test_random_linked_tables_consistent():
     rng = random.Random(42)
     for _ in range(40):

@@ -33,10 +33,10 @@ Two attacks are checked after every added suppression:
   with a published total therefore needs a suppressed sum above
   10 times its number of suppressed entries.
 
-NOTE: bounds from non-negativity across several lines are not audited. A
-public that knows every suppressed count is at least 1 can, in rare
-patterns where two suppressed 1s sit on the only cycle through them,
-narrow them down further than these two checks assume.
+NOTE: bounds from combining several lines are not audited. A public that
+knows every suppressed count is at least 1 can combine lines to narrow a
+count: in 3,000 random test tables, 20 of 15,959 primary cells narrowed to
+fewer than 5 possible values, and none to a single value.
 
 Complementary entries are chosen deterministically from the line that
 needs one: a published non-zero entry whose crossing line already has a
