@@ -4,6 +4,12 @@ Each event becomes a contact, a screening, a triage decision by the active
 matrix and, where the matrix calls for one, a mobile response that the
 same dispatch services assign, move through its statuses and clear. The
 clock is simulated: every service call gets the simulated time as ``at``.
+
+By default the replay applies the services' rules to rows in memory and
+writes them, with their audit entries, in bulk in one transaction
+(:class:`~crisishub.replay.hub.BulkCalls`). ``bulk=False`` calls the
+per-request services instead, one transaction per call, as the consoles
+do; both write the same rows and print the same report.
 """
 
 from __future__ import annotations
@@ -16,21 +22,23 @@ from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 import numpy as np
+from django.db import connection, transaction
 
 from crisishub.audit.context import acting_as
 from crisishub.core import events as live_events
 from crisishub.core.errors import Conflict
 from crisishub.core.models import (
-    Contact, Facility, Incident, IncidentStatus, LocationPrecision, NoTeamReason, Path,
-    Station, Team, TeamStatus,
+    Facility, IncidentStatus, NoTeamReason, Path, Station, Team, TeamStatus,
 )
-from crisishub.core.services import dispatch, intake, triage
+from crisishub.core.services import dispatch
+from crisishub.replay.draws import DRAWN_FIELDS, REAL_FIELDS, EventDraws, draw_for_events
+from crisishub.replay.hub import ACTOR, BulkCalls, ServiceCalls
 from crisishub.replay.types import ReplayEvent, StationSpec
-from crisishub.replay.draws import CSSRS_ANSWERS, DRAWN_FIELDS, REAL_FIELDS, EventDraws, draw_for_events
 
 logger = logging.getLogger(__name__)
 
-ACTOR = "replay"
+# Databases whose id sequences BulkCalls can read and advance.
+BULK_VENDORS = ("sqlite", "postgresql")
 
 
 @dataclass
@@ -72,6 +80,7 @@ class Replay:
         team_count: int,
         seed: int,
         progress: Callable[[int, int], None] | None = None,
+        bulk: bool = True,
     ):
         if team_count < 1:
             raise ValueError(f"Invalid team count {team_count}: the fleet needs at least 1 team.")
@@ -82,6 +91,7 @@ class Replay:
         self.team_count = team_count
         self.seed = seed
         self.progress = progress
+        self.bulk = bulk and connection.vendor in BULK_VENDORS
         self.rng = np.random.default_rng(seed)
         self.result = ReplayResult()
         self._queue: list = []
@@ -138,27 +148,42 @@ class Replay:
         live_events.set_enabled(False)
         try:
             with acting_as(label=ACTOR):
-                self._create_fleet(start)
-                for event, event_draws in zip(self.events, draws):
-                    self._schedule(event.occurred_at, "call", (event, event_draws))
-                last = start
-                handled = 0
-                while self._queue:
-                    at, _, action, payload = heapq.heappop(self._queue)
-                    acted = getattr(self, f"_on_{action}")(at, payload)
-                    # A timeout for an incident that already has a team
-                    # changes nothing and does not extend the span.
-                    if acted is not False:
-                        last = max(last, at)
-                    if action == "call":
-                        handled += 1
-                        if self.progress:
-                            self.progress(handled, len(self.events))
+                if self.bulk:
+                    # One transaction: BulkCalls assigns ids in memory, which
+                    # needs the tables to itself, and a failed replay leaves
+                    # nothing behind.
+                    with transaction.atomic():
+                        last = self._run_events(start, draws)
+                else:
+                    last = self._run_events(start, draws)
         finally:
             live_events.set_enabled(True)
         self.result.events = len(self.events)
         self.result.span_minutes = max((last - start).total_seconds() / 60.0, 1e-9)
         return self.result
+
+    def _run_events(self, start: dt.datetime, draws: list[EventDraws]) -> dt.datetime:
+        """Create the fleet, play every event; return the last state change."""
+        self._create_fleet(start)
+        self.hub = BulkCalls([pk for pk, _, _ in self.destinations]) if self.bulk else ServiceCalls()
+        self.hub.start()
+        for event, event_draws in zip(self.events, draws):
+            self._schedule(event.occurred_at, "call", (event, event_draws))
+        last = start
+        handled = 0
+        while self._queue:
+            at, _, action, payload = heapq.heappop(self._queue)
+            acted = getattr(self, f"_on_{action}")(at, payload)
+            # A timeout for an incident that already has a team
+            # changes nothing and does not extend the span.
+            if acted is not False:
+                last = max(last, at)
+            if action == "call":
+                handled += 1
+                if self.progress:
+                    self.progress(handled, len(self.events))
+        self.hub.finish()
+        return last
 
     def _count_no_team(self, reason: str) -> None:
         self.result.no_team[reason] = self.result.no_team.get(reason, 0) + 1
@@ -167,22 +192,10 @@ class Replay:
         event, draws = payload
         answered = at + dt.timedelta(minutes=draws.answer_delay)
         t0 = answered + dt.timedelta(minutes=draws.assessment)
-        contact = intake.do_create_contact(
-            source=Contact.Source.LIFELINE_988, offered_at=at, answered_at=answered,
-            preferred_language=draws.language,
-            location=intake.LocationInput(
-                latitude=event.latitude, longitude=event.longitude,
-                precision=LocationPrecision.BLOCK, text=event.event_id,
-            ),
-            external_reference=event.event_id, at=at,
-        )
+        contact = self.hub.create_contact(event, draws, at, answered)
         self.result.contacts += 1
-        screening = triage.do_record_screening(
-            contact, cssrs_answers=CSSRS_ANSWERS[draws.risk], at=t0,
-        )
-        decision = triage.do_decide_triage(
-            contact, screening, at=t0, attempt_in_progress=draws.attempt_in_progress,
-        )
+        screening = self.hub.record_screening(contact, draws, t0)
+        decision = self.hub.decide_triage(contact, screening, draws, t0)
         if decision.final_path != Path.MOBILE_RESPONSE:
             reason = {
                 Path.EMERGENCY_911_EMS: NoTeamReason.ROUTED_TO_911_EMS,
@@ -191,7 +204,7 @@ class Replay:
             }[decision.final_path]
             self._count_no_team(str(reason))
             return
-        incident = dispatch.do_request_mobile_response(contact, decision=decision, actor=ACTOR, at=t0)
+        incident = self.hub.request_mobile_response(contact, decision, t0)
         self.result.mobile_requests += 1
         if incident.status == IncidentStatus.NO_TEAM:
             self._count_no_team(incident.no_team_reason)
@@ -210,17 +223,17 @@ class Replay:
     def _dispatch_pending(self, at: dt.datetime) -> None:
         self._pending.sort(key=lambda s: (s.priority, s.t0, s.incident_id))
         while self._pending:
-            snapshot = dispatch.build_team_snapshot(at)
+            snapshot = self.hub.team_snapshot(at)
             if not snapshot.available.any():
                 return
             state = self._pending[0]
-            incident = Incident.objects.get(pk=state.incident_id)
+            incident = self.hub.incident(state.incident_id)
             recommendations = dispatch.recommend_teams(incident, limit=1, snapshot=snapshot)
             if not recommendations:
                 return
             best = recommendations[0]
             try:
-                dispatch.do_assign_team(state.incident_id, best.team_id, actor=ACTOR, at=at)
+                self.hub.assign_team(state.incident_id, best.team_id, at)
             except Conflict:
                 logger.exception("Replay assignment conflict on %s", state.number)
                 return
@@ -236,9 +249,8 @@ class Replay:
         if state.team_id is not None or state.done:
             return False
         self._pending.remove(state)
-        dispatch.do_record_no_team(
-            state.incident_id, NoTeamReason.NO_TEAM_AVAILABLE,
-            detail="no team free within the arrival standard", actor=ACTOR, at=at,
+        self.hub.record_no_team(
+            state.incident_id, NoTeamReason.NO_TEAM_AVAILABLE, "no team free within the arrival standard", at,
         )
         state.done = True
         self._count_no_team(NoTeamReason.NO_TEAM_AVAILABLE)
@@ -247,33 +259,31 @@ class Replay:
 
     def _on_en_route(self, at: dt.datetime, payload) -> None:
         state, eta_minutes = payload
-        dispatch.do_record_status(state.incident_id, IncidentStatus.EN_ROUTE, actor=ACTOR, at=at)
+        self.hub.record_status(state.incident_id, IncidentStatus.EN_ROUTE, at)
         travel = self._travel_minutes(state)
         self._schedule(at + dt.timedelta(minutes=travel), "on_scene", state)
 
     def _travel_minutes(self, state: _IncidentState) -> float:
         from crisishub.core.recommend import _default_model
 
-        team = Team.objects.only("last_latitude", "last_longitude").get(pk=state.team_id)
-        incident = Incident.objects.only("latitude", "longitude").get(pk=state.incident_id)
-        return float(_default_model().minutes(team.last_latitude, team.last_longitude, incident.latitude, incident.longitude))
+        team_latitude, team_longitude = self.hub.team_position(state.team_id)
+        latitude, longitude = self.hub.incident_position(state.incident_id)
+        return float(_default_model().minutes(team_latitude, team_longitude, latitude, longitude))
 
     def _on_on_scene(self, at: dt.datetime, state: _IncidentState) -> None:
-        incident = dispatch.do_record_status(state.incident_id, IncidentStatus.ON_SCENE, actor=ACTOR, at=at)
+        self.hub.record_status(state.incident_id, IncidentStatus.ON_SCENE, at)
         state.on_scene_at = at
         response = (at - state.t0).total_seconds() / 60.0
         self.result.response_minutes.append(response)
         standard = 120 if state.area_class == "rural" else 60
         self.result.within[state.area_class].append(response <= standard)
-        if state.draws.law_enforcement != "none":
-            incident.law_enforcement = state.draws.law_enforcement
         self._schedule(at + dt.timedelta(minutes=state.draws.on_scene), "leave_scene", state)
 
     def _on_leave_scene(self, at: dt.datetime, state: _IncidentState) -> None:
         law = state.draws.law_enforcement
         self.result.law_enforcement.append(law != "none")
         if state.draws.transported and self.destinations:
-            dispatch.do_record_status(state.incident_id, IncidentStatus.TRANSPORTING, actor=ACTOR, at=at)
+            self.hub.record_status(state.incident_id, IncidentStatus.TRANSPORTING, at)
             destination_id, minutes = self._nearest_destination(state)
             self._schedule(at + dt.timedelta(minutes=minutes), "at_destination", (state, destination_id))
             return
@@ -282,15 +292,15 @@ class Replay:
     def _nearest_destination(self, state: _IncidentState) -> tuple[int, float]:
         from crisishub.core.recommend import _default_model
 
-        incident = Incident.objects.only("latitude", "longitude").get(pk=state.incident_id)
+        latitude, longitude = self.hub.incident_position(state.incident_id)
         points = np.array([[lat, lon] for _, lat, lon in self.destinations])
-        minutes = _default_model().minutes_many(points, np.array([incident.latitude, incident.longitude]))
+        minutes = _default_model().minutes_many(points, np.array([latitude, longitude]))
         best = int(np.argmin(minutes))
         return self.destinations[best][0], float(minutes[best])
 
     def _on_at_destination(self, at: dt.datetime, payload) -> None:
         state, destination_id = payload
-        dispatch.do_record_status(state.incident_id, IncidentStatus.AT_DESTINATION, actor=ACTOR, at=at)
+        self.hub.record_status(state.incident_id, IncidentStatus.AT_DESTINATION, at)
         self._schedule(at + dt.timedelta(minutes=state.draws.handoff), "clear", (state, destination_id))
 
     def _on_clear(self, at: dt.datetime, payload) -> None:
@@ -298,27 +308,23 @@ class Replay:
         self._clear(at, state, destination_id)
 
     def _clear(self, at: dt.datetime, state: _IncidentState, destination_id: int | None) -> None:
-        dispatch.do_record_status(state.incident_id, IncidentStatus.CLEARED, actor=ACTOR, at=at)
+        self.hub.record_status(state.incident_id, IncidentStatus.CLEARED, at)
         law = state.draws.law_enforcement
-        dispatch.do_close_out(
+        self.hub.close_out(
             state.incident_id,
             disposition="voluntary_transport" if destination_id else "resolved_in_community",
             law_enforcement=law,
             law_enforcement_reason="" if law == "none" else "drawn by the replay",
             transport_destination_id=destination_id,
             transport_consent=True if destination_id else None,
-            actor=ACTOR,
         )
         state.done = True
         # The team drives back to its station; the replay places it there
         # at once.
-        from crisishub.core.services.teams import do_update_team_position
-
-        team = Team.objects.get(pk=state.team_id)
-        home = self.team_home[team.pk]
-        do_update_team_position(team, home[0], home[1], at=at)
-        name = self.team_names[team.pk]
-        busy = (at - self._busy_since.pop(team.pk)).total_seconds() / 60.0
+        home = self.team_home[state.team_id]
+        self.hub.move_team(state.team_id, home[0], home[1], at)
+        name = self.team_names[state.team_id]
+        busy = (at - self._busy_since.pop(state.team_id)).total_seconds() / 60.0
         self.result.busy_minutes[name] = self.result.busy_minutes.get(name, 0.0) + busy
         self._dispatch_pending(at)
 

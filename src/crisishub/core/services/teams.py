@@ -123,7 +123,11 @@ def do_set_team_status(team: Team, status: str, *, at: dt.datetime | None = None
     return team
 
 
-def do_update_team_position(team: Team, latitude: float, longitude: float, *, at: dt.datetime | None = None) -> Team:
+POSITION_FIELDS = ["last_latitude", "last_longitude", "last_position_at"]
+
+
+def apply_team_position(team: Team, latitude: float, longitude: float, at: dt.datetime) -> None:
+    """Check the position and set the team's :data:`POSITION_FIELDS`; saves nothing."""
     if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
         raise InvalidInput.for_field(
             "position", f"Position {latitude!r}, {longitude!r} is out of range.",
@@ -131,8 +135,12 @@ def do_update_team_position(team: Team, latitude: float, longitude: float, *, at
         )
     team.last_latitude = latitude
     team.last_longitude = longitude
-    team.last_position_at = at or timezone.now()
-    team.save(update_fields=["last_latitude", "last_longitude", "last_position_at"])
+    team.last_position_at = at
+
+
+def do_update_team_position(team: Team, latitude: float, longitude: float, *, at: dt.datetime | None = None) -> Team:
+    apply_team_position(team, latitude, longitude, at or timezone.now())
+    team.save(update_fields=POSITION_FIELDS)
     events.publish_on_commit("team.position", team_payload(team))
     return team
 
