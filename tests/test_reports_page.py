@@ -234,8 +234,12 @@ def test_page_spanish(client, personas, january):
     client = signed_in(client, personas, roles.ANALYST)
     response = client.get("/reports/", JANUARY, HTTP_ACCEPT_LANGUAGE="es")
 
+    body = response.content.decode()
+
     assert response.status_code == 200
-    assert "Informes" in response.content.decode()
+    assert "Mostrar el informe" in body
+    assert "Resultado de los encuentros en campo" in body
+    assert "Suprimido: el conteo es de 1 a 10" in body
 
 
 # --- CSV ----------------------------------------------------------------
@@ -336,3 +340,20 @@ def test_command_bad_dates(capsys, options, message):
     error = capsys.readouterr().err
     assert message in error
     assert "crisishub report:" in error
+
+
+# --- Formatting ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(("share", "text"), [
+    (None, ""),
+    (0.0, "0.0%"),
+    (11 / 50000, "<0.1%"),
+    (0.0005, "0.1%"),
+    (2 / 3, "66.7%"),
+    (1.0, "100.0%"),
+])
+def test_format_share_never_reads_zero(share, text):
+    from crisishub.reports.output import format_share
+
+    assert format_share(share) == text
