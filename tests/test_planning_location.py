@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from crisishub.planning import cli, location, orlib
+from crisishub.planning import cli, cover_search, location, orlib
 from crisishub.planning.costs import (
     CostFileError,
     CostMatrix,
@@ -277,13 +277,13 @@ def test_models_match_brute_force(seed):
 
 
 @pytest.mark.parametrize("seed", [11, 12, 13])
-def test_mclp_swap_never_loses_weight(seed):
+def test_mclp_tabu_never_loses_weight(seed):
     rng = np.random.default_rng(seed)
     cover = rng.random((300, 40)) < 0.08
     weights = rng.integers(1, 50, 300).astype(float)
     fixed = np.array([3])
-    greedy = location._greedy_cover(cover, weights, 6, fixed)
-    improved = location._improve_cover(cover, weights, greedy, fixed, 5.0)
+    greedy = cover_search.greedy_cover(cover, weights, 6, fixed)
+    improved = cover_search.tabu_cover(cover, weights, greedy, fixed, 5.0, seed=seed)
     assert improved.sum() == 6
     assert improved[3]
     before = weights[cover[:, greedy].any(axis=1)].sum()
@@ -291,16 +291,57 @@ def test_mclp_swap_never_loses_weight(seed):
     assert after >= before
 
 
-def test_mclp_swap_reaches_local_optimum():
+def test_mclp_tabu_leaves_greedy_trap():
     """Greedy opens the big middle site; one swap covers both ends instead."""
     cover = np.array(
         [[1, 1, 0], [1, 1, 0], [1, 0, 1], [1, 0, 1], [0, 1, 0], [0, 0, 1]], dtype=bool
     )
     weights = np.array([1.0, 1.0, 1.0, 1.0, 1.5, 1.5])
-    greedy = location._greedy_cover(cover, weights, 2, np.array([], dtype=int))
+    greedy = cover_search.greedy_cover(cover, weights, 2, np.array([], dtype=int))
     assert greedy.tolist() == [True, True, False]
-    improved = location._improve_cover(cover, weights, greedy, np.array([], dtype=int), 5.0)
+    improved = cover_search.tabu_cover(cover, weights, greedy, np.array([], dtype=int), 5.0)
     assert improved.tolist() == [False, True, True]
+
+
+@pytest.mark.parametrize("seed", [21, 22, 23, 24])
+def test_mclp_tabu_finds_brute_force_optimum(seed):
+    """On models small enough to enumerate, the search ends at the optimum."""
+    rng = np.random.default_rng(seed)
+    cover = rng.random((120, 14)) < 0.15
+    weights = rng.integers(1, 30, 120).astype(float)
+    best = max(
+        weights[cover[:, list(sites)].any(axis=1)].sum()
+        for sites in itertools.combinations(range(14), 4)
+    )
+    found = cover_search.best_cover(cover, weights, 4, np.array([], dtype=int), 30.0)
+    assert found.sum() == 4
+    assert weights[cover[:, found].any(axis=1)].sum() == best
+
+
+def test_mclp_tabu_keeps_every_fixed_site():
+    rng = np.random.default_rng(5)
+    cover = rng.random((200, 20)) < 0.1
+    weights = rng.integers(1, 40, 200).astype(float)
+    fixed = np.array([0, 7, 19])
+    found = cover_search.best_cover(cover, weights, 5, fixed, 30.0)
+    assert found.sum() == 5
+    assert found[fixed].all()
+
+
+def test_mclp_tabu_with_every_site_open():
+    cover = np.array([[1, 0], [0, 1]], dtype=bool)
+    weights = np.array([2.0, 3.0])
+    found = cover_search.best_cover(cover, weights, 2, np.array([], dtype=int), 5.0)
+    assert found.tolist() == [True, True]
+
+
+def test_mclp_tabu_repeats_for_same_seed():
+    rng = np.random.default_rng(8)
+    cover = rng.random((400, 60)) < 0.06
+    weights = rng.integers(1, 90, 400).astype(float)
+    first = cover_search.best_cover(cover, weights, 8, np.array([], dtype=int), 60.0)
+    second = cover_search.best_cover(cover, weights, 8, np.array([], dtype=int), 60.0)
+    assert first.tolist() == second.tolist()
 
 
 def test_result_reports_status_gap_seconds():
