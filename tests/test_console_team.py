@@ -259,3 +259,112 @@ def test_other_roles_get_403(client, personas, fleet, role):
     response = client.get("/team/")
     assert response.status_code == 403
     assert AuditEntry.objects.filter(action=AuditEntry.Action.DENIED, actor=personas[role]).exists()
+
+
+# --- The dispatcher's acknowledgement of an emergency alert --------------------
+
+WAITING_TEXT = "Dispatch has not acknowledged it yet."
+ACKNOWLEDGED_TEXT = "Dispatch acknowledged your emergency alert"
+
+
+def emergency_status(html: str) -> str:
+    """Return the text of the page's emergency status, or "" without one."""
+    match = re.search(r'<p [^>]*id="emergency-status"[^>]*>(.*?)</p>', html, re.S)
+    return " ".join(match.group(1).split()) if match else ""
+
+
+def acknowledge(dispatcher, incident) -> IncidentEvent:
+    from django.test import Client
+
+    alert = IncidentEvent.objects.get(incident=incident, kind="emergency")
+    console = Client()
+    console.force_login(dispatcher)
+    response = console.post(f"/dispatch/emergencies/{alert.pk}/acknowledge/", {}, **HX)
+    assert response.status_code == 200
+    return alert
+
+
+def test_emergency_waits_for_acknowledgement(team_client, assigned):
+    assert emergency_status(team_client.get("/team/").content.decode()) == ""
+
+    sent = team_client.post("/team/emergency/", {}, **HX).content.decode()
+    page = team_client.get("/team/").content.decode()
+
+    assert WAITING_TEXT in emergency_status(sent)
+    assert WAITING_TEXT in emergency_status(page)
+    assert 'data-acknowledged="false"' in page
+
+
+def test_acknowledgement_shown_on_phone(team_client, assigned, personas):
+    team_client.post("/team/emergency/", {}, **HX)
+    alert = acknowledge(personas["dispatcher"], assigned)
+    note = IncidentEvent.objects.get(incident=assigned, kind="note")
+    alert_time = timezone.localtime(alert.occurred_at).strftime("%H:%M")
+    note_time = timezone.localtime(note.occurred_at).strftime("%H:%M")
+    expected = f"{ACKNOWLEDGED_TEXT} of {alert_time} at {note_time} (dispatcher)."
+
+    # The live refresh fetches the fragment, and a reload renders the page.
+    fragment = team_client.get("/team/assignment/", **HX).content.decode()
+    page = team_client.get("/team/").content.decode()
+
+    assert emergency_status(fragment) == expected
+    assert emergency_status(page) == expected
+    assert f'data-emergency-id="{alert.pk}" data-acknowledged="true"' in page
+
+
+def test_acknowledgement_cleared_by_check_in(team_client, assigned, personas):
+    team_client.post("/team/emergency/", {}, **HX)
+    acknowledge(personas["dispatcher"], assigned)
+
+    after = team_client.post("/team/check-in/", {}, **HX).content.decode()
+
+    assert emergency_status(after) == ""
+
+
+def test_unacknowledged_alert_survives_check_in(team_client, assigned):
+    """Only a dispatcher's acknowledgement ends an alert that nobody took."""
+    team_client.post("/team/emergency/", {}, **HX)
+
+    after = team_client.post("/team/check-in/", {}, **HX).content.decode()
+
+    assert WAITING_TEXT in emergency_status(after)
+
+
+def test_acknowledgement_reaches_team_group(team_client, assigned, personas, settings):
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+    from django.test import TestCase
+
+    from crisishub.core.events import team_group
+
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    layer = get_channel_layer()
+    phone = async_to_sync(layer.new_channel)()
+    team = Team.objects.get(name="CWRT-1")
+    async_to_sync(layer.group_add)(team_group(team.pk), phone)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        team_client.post("/team/emergency/", {}, **HX)
+    assert async_to_sync(layer.receive)(phone)["event"] == "team.emergency"
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        alert = acknowledge(personas["dispatcher"], assigned)
+    message = async_to_sync(layer.receive)(phone)
+
+    assert message["event"] == "team.emergency_acknowledged"
+    assert message["payload"]["id"] == team.pk
+    assert message["payload"]["emergency_event_id"] == alert.pk
+    # The team page re-fetches its assignment card on that event.
+    page = team_client.get("/team/").content.decode()
+    trigger = re.search(r'<section [^>]*id="assignment"[^>]*hx-trigger="([^"]+)"', page, re.S)
+    assert trigger is not None
+    assert "detail.event === 'team.emergency_acknowledged'" in trigger.group(1)
+
+
+def test_acknowledgement_in_spanish(team_client, assigned, personas):
+    team_client.post("/team/emergency/", {}, **HX)
+    waiting = team_client.get("/team/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    acknowledge(personas["dispatcher"], assigned)
+    acknowledged = team_client.get("/team/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+
+    assert "Despacho aún no ha confirmado su recepción." in emergency_status(waiting)
+    assert "Despacho confirmó la recepción de su alerta de emergencia" in emergency_status(acknowledged)

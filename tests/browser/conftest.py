@@ -5,7 +5,8 @@ Chromium at ``/usr/bin/chromium`` through Playwright (no browser is
 downloaded) against ``crisishub serve`` running in a subprocess with its
 own data directory and SQLite database. Without Chromium the tests are
 skipped with the reason, unless ``CRISISHUB_REQUIRE_BROWSER=1`` makes
-that a failure. ``dev.py`` runs them on the SQLite pass only.
+that a failure. ``dev.py`` runs them on the SQLite pass only. Servers
+listen on ports the OS chooses, or from ``CRISISHUB_BROWSER_PORT`` on.
 
 Use ``open_page("dispatcher")`` (or ``open_page("team1", phone=True)``)
 to get a signed-in page in its own browser context; the demo accounts
@@ -45,6 +46,20 @@ DEFAULT_TIMEOUT_MS = 10_000
 BROWSER_DIR = Path(__file__).resolve().parent
 
 
+def _server_port(offset: int) -> int | None:
+    """Return the port for the server numbered ``offset``, counted from
+    CRISISHUB_BROWSER_PORT when that is set, or None for an OS-chosen port."""
+    first = os.environ.get("CRISISHUB_BROWSER_PORT")
+    if not first:
+        return None
+    try:
+        return int(first) + offset
+    except ValueError:
+        raise pytest.UsageError(
+            f"Invalid CRISISHUB_BROWSER_PORT {first!r}: use a whole number such as 18200."
+        ) from None
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if BROWSER_DIR in Path(str(item.fspath)).resolve().parents:
@@ -76,7 +91,7 @@ def hub():
     every team it used available again (or use ``fresh_hub``).
     """
     _require_browser()
-    server = HubServer(name="browser-hub")
+    server = HubServer(name="browser-hub", port=_server_port(0))
     server.start()
     yield server
     server.cleanup()
@@ -90,7 +105,8 @@ def fresh_hub():
     servers = []
 
     def start(**env: str) -> HubServer:
-        server = HubServer(name="fresh-hub", env=env)
+        port = _server_port(1 + len(servers))
+        server = HubServer(name="fresh-hub", env=env, port=port)
         servers.append(server)
         return server.start()
 

@@ -8,7 +8,8 @@ A team's emergency alert arrives at once as a ``team.emergency`` event.
 It stays at the top of every dispatch console, read back from the incident
 timeline, until a dispatcher acknowledges it (a note event on the same
 timeline that names the emergency event). The team card shows it until the
-team checks in again.
+team checks in again. The team's own phone shows the alert as waiting, and
+then who acknowledged it (:func:`team_emergency`).
 """
 
 from __future__ import annotations
@@ -186,6 +187,45 @@ def unacknowledged_emergencies() -> list[IncidentEvent]:
         .select_related("team", "incident")
         .order_by("occurred_at", "pk")
     )
+
+
+@dataclass(frozen=True)
+class TeamEmergency:
+    """A team's latest emergency alert and its acknowledgement, if any."""
+
+    alert: IncidentEvent
+    acknowledgement: IncidentEvent | None
+
+
+def team_emergency(team: Team) -> TeamEmergency | None:
+    """Return the team's latest emergency alert while the team's phone shows it.
+
+    An unacknowledged alert is shown until a dispatcher acknowledges it, as
+    on the dispatch console. An acknowledged one is shown until the team
+    checks in again or its incident is no longer open.
+    """
+    alert = (
+        IncidentEvent.objects.filter(team=team, kind=IncidentEvent.Kind.EMERGENCY)
+        .select_related("incident")
+        .order_by("-occurred_at", "-pk")
+        .first()
+    )
+    if alert is None:
+        return None
+    acknowledgement = (
+        IncidentEvent.objects.filter(
+            incident_id=alert.incident_id, kind=IncidentEvent.Kind.NOTE,
+            **{f"detail__{ACKNOWLEDGED_EMERGENCY_KEY}": alert.pk},
+        )
+        .order_by("occurred_at", "pk")
+        .first()
+    )
+    if acknowledgement is None:
+        return TeamEmergency(alert, None)
+    checked_in_since = team.last_checkin_at is not None and team.last_checkin_at > alert.occurred_at
+    if checked_in_since or alert.incident.status not in OPEN_STATUSES:
+        return None
+    return TeamEmergency(alert, acknowledgement)
 
 
 # Minutes for which the console lists an acknowledgement under the alerts,

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from crisishub.audit.signals import record_denied
 from crisishub.consoles import forms
-from crisishub.consoles.board import checkin_due_at
+from crisishub.consoles.board import checkin_due_at, team_emergency
 from crisishub.consoles.sessions import passive_request
 from crisishub.consoles.views import console_login_required
 from crisishub.core.access import access_incident_by_id, require
@@ -106,11 +106,13 @@ def _panel_context(request: HttpRequest, team: Team | None, **overrides) -> dict
     closeout_incident = None
     timeline = []
     checkin_due = None
+    emergency = None
     if team is not None:
         # The action just recorded may have changed the team's status or
         # check-in time since the view fetched it.
         team.refresh_from_db()
         checkin_due = checkin_due_at(team)
+        emergency = team_emergency(team)
         current = Incident.objects.filter(team=team, status__in=ACTIVE_STATUSES).order_by("-t0").first()
         if current is not None:
             incident = access_incident_by_id(request.user, current.pk, fields=VIEWED_FIELDS)
@@ -133,6 +135,7 @@ def _panel_context(request: HttpRequest, team: Team | None, **overrides) -> dict
         ],
         "closeout_incident": closeout_incident,
         "checkin_due_at": checkin_due,
+        "emergency": emergency,
         "checkin_overdue_minutes": _minutes_overdue(checkin_due),
         "closeout_form": forms.CloseOutForm(),
         "position_form": forms.PositionForm(),
