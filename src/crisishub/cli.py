@@ -94,6 +94,10 @@ def _main(argv: list[str] | None = None) -> int:
         from crisishub.planning.cli import main as plan_main
 
         return plan_main(argv[1:])
+    if argv and argv[0] == "audit":
+        from crisishub.audit.cli import main as audit_main
+
+        return audit_main(argv[1:], setup=_setup_django)
     if argv and argv[0] == "report":
         from crisishub.reports.cli import main as report_main
 
@@ -126,6 +130,7 @@ def _main(argv: list[str] | None = None) -> int:
     commands.add_parser("plan", help="Planning tools; see 'crisishub plan --help'.")
     commands.add_parser("manage", help="Run a Django management command.")
     commands.add_parser("report", help="Print the public report tables; see 'crisishub report --help'.")
+    commands.add_parser("audit", help="Check the audit trail; see 'crisishub audit --help'.")
 
     args = parser.parse_args(argv)
     if args.command is None:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
-from django.db import models
+from django.db import models, router, transaction
+
+from crisishub.audit.chain import GENESIS_HASH, HASHED_FIELDS, compute_entry_hash, lock_chain
 
 
 class AppendOnlyQuerySet(models.QuerySet):
@@ -15,13 +19,30 @@ class AppendOnlyQuerySet(models.QuerySet):
     def delete(self):
         raise PermissionError("Audit entries are append-only and cannot be deleted.")
 
+    def bulk_create(self, objs, *args, **kwargs):
+        """Save each entry in turn, because each must link to the one before."""
+        objs = list(objs)
+        with transaction.atomic(using=self.db):
+            for entry in objs:
+                entry.save(using=self.db)
+        return objs
+
 
 class AuditEntry(models.Model):
     """One create, change, delete, view or denied access, never edited.
 
-    The ORM and the admin reject edits and deletes. NOTE: raw SQL can still
-    change the table; a database role without UPDATE and DELETE rights on
-    it closes that gap in production.
+    The ORM and the admin reject edits and deletes. On SQLite and PostgreSQL,
+    database triggers (see ``protection``) also reject raw SQL that updates
+    an entry or deletes one younger than six years. ``crisishub audit
+    verify`` uses the hash chain (see ``chain``) to find an entry changed or
+    deleted while the triggers were dropped.
+
+    NOTE: a user who can drop triggers can still rewrite the trail together
+    with its whole chain. On SQLite that is anyone who can write the file,
+    and on PostgreSQL the table owner or a superuser. Production should
+    connect as a role with only SELECT and INSERT on this table. It should
+    also keep the last hash that ``verify`` prints outside the database,
+    because the chain alone does not show deleted newest entries.
     """
 
     objects = AppendOnlyQuerySet.as_manager()
@@ -34,11 +55,13 @@ class AuditEntry(models.Model):
         DENIED = "denied", "Access denied"
 
     occurred_at = models.DateTimeField(db_index=True)
+    # PROTECT, because setting the actor to NULL would change a hashed entry:
+    # deactivate a staff account that has entries instead of deleting it.
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     # Who acted when there is no user: an API partner, the replay, a job.
@@ -52,20 +75,46 @@ class AuditEntry(models.Model):
     changes = models.JSONField(default=dict, blank=True)
     message = models.CharField(max_length=300, blank=True)
     request_path = models.CharField(max_length=300, blank=True)
+    # SHA-256 hex digests: the entry written before this one (GENESIS_HASH
+    # for the first), and this entry's content plus prev_hash.
+    prev_hash = models.CharField(max_length=64, editable=False)
+    entry_hash = models.CharField(max_length=64, editable=False)
 
     class Meta:
         ordering = ["id"]
         verbose_name_plural = "audit entries"
         indexes = [models.Index(fields=["object_type", "object_id", "id"])]
+        constraints = [
+            # Two entries linking to one predecessor would fork the chain.
+            models.UniqueConstraint(
+                fields=["prev_hash"], name="audit_entry_one_successor"
+            ),
+        ]
 
     def __str__(self) -> str:
         who = self.actor_label or (self.actor_id and f"user {self.actor_id}") or "system"
         return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {who} {self.action} {self.object_type}:{self.object_id}"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args, using=None, **kwargs):
+        """Append the entry to the hash chain; raise PermissionError if it is saved."""
         if self.pk is not None:
             raise PermissionError("Audit entries are append-only and cannot be changed.")
-        super().save(*args, **kwargs)
+        using = using or router.db_for_write(type(self), instance=self)
+        # Store what the database will return, so the hash computed now
+        # matches the one computed from the stored row.
+        occurred_at_field = self._meta.get_field("occurred_at")
+        self.occurred_at = occurred_at_field.to_python(self.occurred_at)
+        self.changes = json.loads(json.dumps(self.changes))
+        with transaction.atomic(using=using):
+            lock_chain(using)
+            last_entries = AuditEntry.objects.using(using).order_by("-id")
+            last_hash = last_entries.values_list("entry_hash", flat=True).first()
+            self.prev_hash = last_hash or GENESIS_HASH
+            hashed_values = {
+                name: getattr(self, name) for name in (*HASHED_FIELDS, "prev_hash")
+            }
+            self.entry_hash = compute_entry_hash(hashed_values)
+            super().save(*args, using=using, **kwargs)
 
     def delete(self, *args, **kwargs):
         raise PermissionError("Audit entries are append-only and cannot be deleted.")
