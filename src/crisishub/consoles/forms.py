@@ -16,6 +16,7 @@ from crisishub.core.errors import DomainError
 from crisishub.core.models import (
     Contact, Disposition, Facility, Language, LawEnforcement, Path,
 )
+from crisishub.consoles import labels
 from crisishub.core.services.intake import normalize_phone
 from crisishub.rules import lifeline
 
@@ -175,13 +176,6 @@ class CssrsAnswerForm(forms.Form):
     answer = forms.ChoiceField(choices=[("yes", _("Yes")), ("no", _("No"))])
 
 
-def _factor_choices(enum) -> list[tuple[str, str]]:
-    # NOTE: factor labels come from the rule codes, so they stay English in
-    # the Spanish interface (consoles.labels translates the item labels,
-    # risk levels and matrix reasons).
-    return [(member.value, member.value.replace("_", " ").capitalize()) for member in enum]
-
-
 class AssessmentForm(forms.Form):
     """The Lifeline domains, danger to others and the call flags."""
 
@@ -190,20 +184,20 @@ class AssessmentForm(forms.Form):
     SAFE_CHOICES = [("", _("Not known")), ("yes", _("Yes")), ("no", _("No"))]
 
     desire = forms.MultipleChoiceField(label=_("Suicidal desire"), required=False,
-                                       choices=_factor_choices(lifeline.DesireFactor),
+                                       choices=labels.factor_choices(lifeline.Domain.DESIRE),
                                        widget=forms.CheckboxSelectMultiple)
     capability = forms.MultipleChoiceField(label=_("Suicidal capability"), required=False,
-                                           choices=_factor_choices(lifeline.CapabilityFactor),
+                                           choices=labels.factor_choices(lifeline.Domain.CAPABILITY),
                                            widget=forms.CheckboxSelectMultiple)
     intent = forms.MultipleChoiceField(label=_("Suicidal intent"), required=False,
-                                       choices=_factor_choices(lifeline.IntentFactor),
+                                       choices=labels.factor_choices(lifeline.Domain.INTENT),
                                        widget=forms.CheckboxSelectMultiple)
     buffers = forms.MultipleChoiceField(label=_("Buffers"), required=False,
-                                        choices=_factor_choices(lifeline.BufferFactor),
+                                        choices=labels.factor_choices(lifeline.Domain.BUFFERS),
                                         widget=forms.CheckboxSelectMultiple)
     danger_to_others = forms.BooleanField(label=_("Danger to others"), required=False)
     danger_factors = forms.MultipleChoiceField(label=_("Danger-to-others factors"), required=False,
-                                               choices=_factor_choices(lifeline.DangerToOthersFactor),
+                                               choices=labels.factor_choices(lifeline.Domain.DANGER_TO_OTHERS),
                                                widget=forms.CheckboxSelectMultiple)
     medical_emergency = forms.BooleanField(label=_("Medical emergency"), required=False)
     weapon_present = forms.BooleanField(label=_("Weapon present"), required=False)

@@ -4,15 +4,20 @@ The rules modules (``crisishub.rules``) keep English text and stable codes,
 so that stored results and the matrix document do not depend on the
 interface language. The consoles show those codes through the labels here,
 keyed by code, so staff never read a raw code such as ``moderate`` and the
-Spanish interface shows Spanish labels.
+Spanish interface shows Spanish labels. The few English sentences that the
+rules build into reasons (the Lifeline imminent-risk finding, the danger
+factors) are translated here by matching their known wording.
 """
 
 from __future__ import annotations
 
+import re
+
+from django.utils.text import get_text_list
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from crisishub.rules import cssrs
+from crisishub.rules import cssrs, lifeline
 from crisishub.rules import matrix as matrix_rules
 
 RISK_LABELS = {
@@ -39,6 +44,57 @@ PERIOD_LABELS = {
     cssrs.Period.LIFETIME.value: _("lifetime"),
     cssrs.Period.PAST_3_MONTHS.value: _("past 3 months"),
     cssrs.Period.SINCE_LAST_CONTACT.value: _("since last contact"),
+}
+
+# Lifeline risk-assessment factors, keyed by domain and factor code.
+FACTOR_LABELS = {
+    lifeline.Domain.DESIRE: {
+        lifeline.DesireFactor.IDEATION.value: _("Ideation"),
+        lifeline.DesireFactor.PSYCHOLOGICAL_PAIN.value: _("Psychological pain"),
+        lifeline.DesireFactor.HOPELESSNESS.value: _("Hopelessness"),
+        lifeline.DesireFactor.HELPLESSNESS.value: _("Helplessness"),
+        lifeline.DesireFactor.PERCEIVED_BURDEN.value: _("Perceived burden"),
+        lifeline.DesireFactor.FEELING_TRAPPED.value: _("Feeling trapped"),
+        lifeline.DesireFactor.INTOLERABLY_ALONE.value: _("Intolerably alone"),
+    },
+    lifeline.Domain.CAPABILITY: {
+        lifeline.CapabilityFactor.PRIOR_ATTEMPTS.value: _("Prior attempts"),
+        lifeline.CapabilityFactor.EXPOSURE_TO_SUICIDE.value: _("Exposure to suicide"),
+        lifeline.CapabilityFactor.VIOLENCE_TOWARD_OTHERS.value: _("Violence toward others"),
+        lifeline.CapabilityFactor.AVAILABLE_MEANS.value: _("Available means"),
+        lifeline.CapabilityFactor.INTOXICATION.value: _("Intoxication"),
+        lifeline.CapabilityFactor.ACUTE_SYMPTOMS.value: _("Acute symptoms"),
+        lifeline.CapabilityFactor.AGITATION_OR_RAGE.value: _("Agitation or rage"),
+    },
+    lifeline.Domain.INTENT: {
+        lifeline.IntentFactor.ATTEMPT_IN_PROGRESS.value: _("Attempt in progress"),
+        lifeline.IntentFactor.PLAN_WITH_KNOWN_METHOD.value: _("Plan with known method"),
+        lifeline.IntentFactor.PREPARATORY_BEHAVIOR.value: _("Preparatory behavior"),
+        lifeline.IntentFactor.STATED_INTENT.value: _("Stated intent"),
+    },
+    lifeline.Domain.BUFFERS: {
+        lifeline.BufferFactor.IMMEDIATE_SUPPORTS.value: _("Immediate supports"),
+        lifeline.BufferFactor.SOCIAL_SUPPORTS.value: _("Social supports"),
+        lifeline.BufferFactor.FUTURE_PLANS.value: _("Future plans"),
+        lifeline.BufferFactor.ENGAGEMENT_WITH_HELPER.value: _("Engagement with helper"),
+        lifeline.BufferFactor.AMBIVALENCE.value: _("Ambivalence"),
+        lifeline.BufferFactor.CORE_VALUES.value: _("Core values"),
+        lifeline.BufferFactor.SENSE_OF_PURPOSE.value: _("Sense of purpose"),
+    },
+    lifeline.Domain.DANGER_TO_OTHERS: {
+        lifeline.DangerToOthersFactor.HOMICIDAL_IDEATION.value: _("Homicidal ideation"),
+        lifeline.DangerToOthersFactor.PLAN.value: _("Plan"),
+        lifeline.DangerToOthersFactor.MEANS.value: _("Means"),
+        lifeline.DangerToOthersFactor.HISTORY_OF_VIOLENCE.value: _("History of violence"),
+    },
+}
+
+# Domains named in the imminent-risk finding, in lower case as they appear
+# inside a sentence.
+CORE_DOMAIN_NAMES = {
+    lifeline.Domain.DESIRE.value: _("desire"),
+    lifeline.Domain.INTENT.value: _("intent"),
+    lifeline.Domain.CAPABILITY.value: _("capability"),
 }
 
 # Crisis levels of the shipped example matrix. A matrix with other level
@@ -89,6 +145,95 @@ def period_label(period: str) -> str:
     return str(PERIOD_LABELS.get(str(period), period))
 
 
+def factor_label(domain: str, code: str) -> str:
+    """Return the label of a Lifeline factor, or the code made readable."""
+    label = FACTOR_LABELS.get(lifeline.Domain(domain), {}).get(str(code))
+    return str(label) if label is not None else str(code).replace("_", " ").capitalize()
+
+
+def factor_choices(domain: str) -> list[tuple[str, object]]:
+    """Return (code, lazy label) choices of one domain's factors, in rule order."""
+    domain = lifeline.Domain(domain)
+    labels = FACTOR_LABELS[domain]
+    return [(member.value, labels[member.value]) for member in lifeline.DOMAIN_FACTORS[domain]]
+
+
+def _in_sentence(label: str) -> str:
+    return label[:1].lower() + label[1:]
+
+
+def _factor_list(domain: lifeline.Domain, text: str) -> str | None:
+    """Translate a comma-separated list of factors as the rules write them
+    ("immediate supports, social supports"), or return None if a name is
+    not a factor of ``domain``."""
+    names = []
+    for name in text.split(", "):
+        code = name.replace(" ", "_")
+        if code not in FACTOR_LABELS[domain]:
+            return None
+        names.append(_in_sentence(str(FACTOR_LABELS[domain][code])))
+    return ", ".join(names)
+
+
+# The sentences of lifeline.LifelineAssessment.assess_imminent_risk, which
+# the rules keep in English for stored results.
+# NOTE: a reworded sentence there must be matched here too, or it shows in
+# English; tests/test_i18n_labels.py runs every branch of the rule.
+_CORE_PRESENT = "Desire, intent and capability present"
+_NOT_IMMINENT = re.compile(r"^Not imminent: no (?P<domains>.+) endorsed$")
+_BUFFERS_OFFSET = re.compile(
+    rf"^{_CORE_PRESENT}; not imminent because buffers offset them \((?P<buffers>.+)\)$"
+)
+
+
+def imminent_reason(text: str) -> str:
+    """Translate one reason of a Lifeline imminent-risk finding.
+
+    A sentence this module does not know is returned in English.
+    """
+    if text == "Attempt in progress":
+        return gettext("Attempt in progress")
+    if text == f"{_CORE_PRESENT}; no buffers":
+        return gettext("Desire, intent and capability present; no buffers")
+    if text == f"{_CORE_PRESENT}; buffers insufficient":
+        return gettext("Desire, intent and capability present; buffers insufficient")
+    match = _NOT_IMMINENT.match(text)
+    if match:
+        domains = match.group("domains").split(", no ")
+        if all(domain in CORE_DOMAIN_NAMES for domain in domains):
+            names = get_text_list([str(CORE_DOMAIN_NAMES[domain]) for domain in domains], gettext("or"))
+            return gettext("Not imminent: no %(domains)s endorsed") % {"domains": names}
+    match = _BUFFERS_OFFSET.match(text)
+    if match:
+        buffers = _factor_list(lifeline.Domain.BUFFERS, match.group("buffers"))
+        if buffers is not None:
+            return gettext(
+                "Desire, intent and capability present; not imminent because buffers "
+                "offset them (%(buffers)s)"
+            ) % {"buffers": buffers}
+    return text
+
+
+def danger_detail(reason: str | None) -> str:
+    """Translate the factors of a danger-to-others reason
+    ("Danger to others (plan, means)"), or return "" when it names none."""
+    prefix = "Danger to others ("
+    if not reason or not reason.startswith(prefix) or not reason.endswith(")"):
+        return ""
+    factors = reason[len(prefix):-1]
+    translated = _factor_list(lifeline.Domain.DANGER_TO_OTHERS, factors)
+    return translated if translated is not None else factors
+
+
+def _condition_detail(key: str, facts: matrix_rules.TriageFacts) -> str:
+    """Return the translated detail the rules add to a condition's reason."""
+    if key == "imminent_risk":
+        return "; ".join(imminent_reason(reason) for reason in facts.imminent_reasons)
+    if key == "danger_to_others":
+        return danger_detail(facts.danger_reason)
+    return ""
+
+
 def level_label(level_id: str, fallback: str) -> str:
     label = LEVEL_LABELS.get(level_id)
     return str(label) if label is not None else fallback
@@ -131,11 +276,9 @@ def recommendation_reasons(
             reasons.append(english[index])
             continue
         text = str(label)
-        # NOTE: the detail (Lifeline imminent-risk and danger findings) comes
-        # from the rules in English.
-        _base, _sep, detail = english[index].partition(" (")
-        if detail.endswith(")"):
-            text = f"{text}: {detail[:-1]}"
+        detail = _condition_detail(condition.key, facts)
+        if detail:
+            text = f"{text}: {detail}"
         reasons.append(text)
     if rule.is_default:
         reasons.append(gettext("No earlier rule matched"))
