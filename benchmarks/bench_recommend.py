@@ -16,10 +16,13 @@ it, the database must be empty of teams (create a fresh one). It measures:
   from the database on every call;
 * ``build_team_snapshot()`` alone;
 * the replay's events per second: the shipped January 2006 events,
-  repeated ``--replay-repeat`` times a month apart, replayed with 7 teams.
-  The replay runs in a separate process on its own empty database. That is
-  a temporary SQLite file, or with PostgreSQL a sibling database
-  ``<name>_replay`` that is created and dropped.
+  repeated ``--replay-repeat`` times a month apart (or the CSV given with
+  ``--replay-events``), replayed with 7 teams, once with the bulk writes
+  the replay uses and once through the per-call services, with the ratio.
+  Each replay runs in a separate process on its own empty database. That
+  is a temporary SQLite file, or with PostgreSQL a sibling database
+  ``<name>_replay`` that is created and dropped. ``--replay-only`` skips
+  the recommendation measurements.
 
 This file is not a test: pytest collects only tests/.
 """
@@ -433,6 +436,17 @@ def tiled_events(repeat: int) -> list:
     ]
 
 
+def replay_events(args: argparse.Namespace) -> list:
+    """Return the events to replay: ``--replay-events`` or the tiled shipped events."""
+    if args.replay_events:
+        from pathlib import Path
+
+        from crisishub.replay.cli import read_events
+
+        return read_events(Path(args.replay_events), keep_outside=True)
+    return tiled_events(args.replay_repeat)
+
+
 def replay_worker(args: argparse.Namespace) -> int:
     """Time one replay on the empty database in DATABASE_URL; print JSON."""
     import logging
@@ -449,12 +463,13 @@ def replay_worker(args: argparse.Namespace) -> int:
     logging.getLogger("crisishub").setLevel(logging.WARNING)
     call_command("migrate", interactive=False, verbosity=0)
     load_reference_data()
-    events = tiled_events(args.replay_repeat)
-    replay = Replay(events, default_stations(), 7, args.seed)
+    events = replay_events(args)
+    replay = Replay(events, default_stations(), 7, args.seed, bulk=args.replay_mode == "bulk")
     started = time.perf_counter()
     result = replay.run()
     seconds = time.perf_counter() - started
     json.dump({
+        "mode": args.replay_mode,
         "events": len(events),
         "dispatched": result.dispatched,
         "seconds": round(seconds, 2),
@@ -465,6 +480,22 @@ def replay_worker(args: argparse.Namespace) -> int:
 
 
 def bench_replay(args: argparse.Namespace) -> dict[str, Any]:
+    """Time the bulk replay and the per-call services replay; return both and the ratio."""
+    bulk = bench_replay_mode(args, "bulk")
+    services = bench_replay_mode(args, "services")
+    if bulk["dispatched"] != services["dispatched"]:
+        raise RuntimeError(
+            f"The bulk replay dispatched {bulk['dispatched']} teams and the per-call replay "
+            f"{services['dispatched']}; they must agree."
+        )
+    return {
+        **bulk,
+        "services": services,
+        "speedup": round(services["seconds"] / bulk["seconds"], 1),
+    }
+
+
+def bench_replay_mode(args: argparse.Namespace, mode: str) -> dict[str, Any]:
     """Run :func:`replay_worker` in a new process on a fresh database."""
     import subprocess
 
@@ -485,8 +516,9 @@ def bench_replay(args: argparse.Namespace) -> dict[str, Any]:
         env["DATABASE_URL"] = f"sqlite:///{directory}/replay.sqlite3"
     try:
         output = subprocess.run(
-            [sys.executable, __file__, "--replay-worker", "--replay-repeat", str(args.replay_repeat),
-             "--seed", str(args.seed)],
+            [sys.executable, __file__, "--replay-worker", "--replay-mode", mode,
+             "--replay-repeat", str(args.replay_repeat), "--seed", str(args.seed),
+             *(["--replay-events", args.replay_events] if args.replay_events else [])],
             env=env, check=True, capture_output=True, text=True, timeout=1800,
         ).stdout
     finally:
@@ -537,8 +569,27 @@ def machine_description() -> dict[str, Any]:
     }
 
 
+def print_replay(replay: dict[str, Any] | None) -> None:
+    if replay is None:
+        print("replay: skipped")
+        return
+    services = replay["services"]
+    print(
+        f"replay: {replay['events']} events in {replay['seconds']} s = "
+        f"{replay['events_per_second']} events/s ({replay['dispatched']} dispatched)"
+    )
+    print(
+        f"replay through per-call services: {services['seconds']} s = "
+        f"{services['events_per_second']} events/s; bulk is {replay['speedup']}x faster"
+    )
+
+
 def print_report(report: dict[str, Any]) -> None:
     print(f"database: {report['database']['vendor']} {report['database']['version']}")
+    if "fleet" not in report:
+        print(f"load average at start: {report['load_average']}")
+        print_replay(report["replay"])
+        return
     print(f"fleet: {report['fleet']}")
     print(f"setup seconds: {report['setup_seconds']}")
     for name in ("recommend", "recommend_cpu_time", "naive"):
@@ -548,11 +599,7 @@ def print_report(report: dict[str, Any]) -> None:
     print(f"end-to-end recommend_teams: {_format_stats(report['end_to_end'])}")
     print(f"build_team_snapshot: {_format_stats(report['snapshot_build'])}")
     print(f"load average at start: {report['load_average']}")
-    replay = report["replay"] or {"events": 0, "seconds": 0, "events_per_second": "-", "dispatched": 0}
-    print(
-        f"replay: {replay['events']} events in {replay['seconds']} s = "
-        f"{replay['events_per_second']} events/s ({replay['dispatched']} dispatched)"
-    )
+    print_replay(report["replay"])
     p99 = report["in_memory"]["recommend"]["p99"]
     verdict = "met" if p99 < 2000 else "MISSED"
     print(f"target recommend() p99 < 2 ms: {verdict} ({p99} us)")
@@ -585,13 +632,26 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--replay-repeat", type=int, default=5,
         help="Copies of the 111 shipped events replayed, 31 days apart (default 5; 0 skips the replay).",
     )
+    parser.add_argument(
+        "--replay-events",
+        help="CSV of events to replay instead of the tiled shipped events (columns event_id, "
+        "occurred_at, lat, lon; events outside the county are kept).",
+    )
+    parser.add_argument(
+        "--replay-only", action="store_true", help="Measure only the replay, not the recommendation.",
+    )
     parser.add_argument("--replay-worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--replay-mode", choices=("bulk", "services"), default="bulk", help=argparse.SUPPRESS)
     parser.add_argument("--json", action="store_true", help="Print the report as JSON.")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.replay_only and args.replay_repeat <= 0 and not args.replay_events:
+        print("bench_recommend: --replay-only needs --replay-repeat 1 or more, or --replay-events FILE.",
+              file=sys.stderr)
+        return 2
     if args.replay_worker:
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crisishub.settings")
         return replay_worker(args)
@@ -614,6 +674,14 @@ def run(args: argparse.Namespace) -> int:
     from crisishub.core.services.dispatch import build_team_snapshot
 
     call_command("migrate", interactive=False, verbosity=0)
+    if args.replay_only:
+        return _report(args, {
+            "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "load_average": [round(value, 2) for value in os.getloadavg()],
+            "machine": machine_description(),
+            "database": database_description(),
+            "replay": bench_replay(args),
+        })
     if Team.objects.exists():
         print(
             "bench_recommend: the database already has teams; point DATABASE_URL at an "
@@ -644,8 +712,12 @@ def run(args: argparse.Namespace) -> int:
         "in_memory": bench_in_memory(snapshot, incidents, _default_model()),
         "end_to_end": bench_end_to_end(incidents, args.end_to_end),
         "snapshot_build": bench_snapshot(args.snapshot_repeats),
-        "replay": bench_replay(args) if args.replay_repeat > 0 else None,
+        "replay": bench_replay(args) if args.replay_repeat > 0 or args.replay_events else None,
     }
+    return _report(args, report)
+
+
+def _report(args: argparse.Namespace, report: dict[str, Any]) -> int:
     if args.json:
         json.dump(report, sys.stdout, indent=2)
         sys.stdout.write("\n")
