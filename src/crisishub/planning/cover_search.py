@@ -13,10 +13,10 @@ change in covered weight of swapping open ``i`` for closed ``j`` is
 where ``gain[j]`` is the uncovered weight ``j`` covers, ``loss[i]`` the
 weight only ``i`` covers, and ``both[i, j]`` the weight only ``i`` covers
 that ``j`` also covers. All three come from sparse products, so one step
-scores every swap at once. The search takes the best swap that is not tabu
-(even one that loses weight), forbids reopening a closed site for a random
-number of steps, and restarts from the best cover with a random kick after
-a run of steps without improvement.
+scores every swap at once. The search takes the best swap that is not tabu,
+even one that loses weight, and forbids reopening a closed site for a
+random number of steps. After a run of steps without improvement it
+restarts from the best cover with a random kick.
 """
 
 from __future__ import annotations
@@ -160,8 +160,8 @@ def tabu_cover(
 
     # A closed site may not reopen for a random 20 to 40 steps (fewer on
     # small models, so most closed sites stay free), and an opened site may
-    # not close again for 2 to 4 steps. Shorter tenures cycled on the
-    # benchmark's largest case.
+    # not close again for 2 to 4 steps. Tenures of 3 to 8 steps stalled at
+    # worse covers on the benchmark's largest case.
     tenure_low = max(1, min(20, closed_count // 4))
     tenure_high = 2 * tenure_low + 1
     stall_steps = max(100, STALL_STEPS_PER_CLOSED_SITE * closed_count)

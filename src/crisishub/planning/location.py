@@ -29,14 +29,14 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import highspy
 import numpy as np
 from scipy import sparse
 
-from crisishub.planning import cover_search
+from crisishub.planning import cover_search, lagrangian
 from crisishub.planning.costs import CostMatrix
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ DEFAULT_TIME_LIMIT = 300.0
 """Seconds HiGHS may spend on one model before it stops with a gap."""
 
 HEURISTIC_SHARE = 0.25
-"""Share of an MCLP time limit that the start heuristic may use at most."""
+"""Share of an MCLP or p-median time limit that the start heuristic may use."""
 
 OPTIMAL = "Optimal"
 TIME_LIMIT = "Time limit reached"
@@ -188,6 +188,15 @@ def _subscribe_progress(highs: highspy.Highs) -> None:
         )
 
     highs.cbMipInterrupt.subscribe(forward)
+
+
+def _forward_bound_progress(seconds: float, objective: float, bound: float) -> None:
+    """Pass one step of a bound search (before HiGHS starts) to the callback."""
+    callback = _progress.get()
+    if callback is None:
+        return
+    gap = abs(objective - bound) / abs(objective) if objective else math.inf
+    callback(SolveProgress(seconds=seconds, objective=objective, bound=bound, gap=gap))
 
 
 _banner_shown = False
@@ -766,15 +775,9 @@ def _pmedian_start(
     point_row: np.ndarray,
     site: np.ndarray,
     cost: np.ndarray,
-    p: int,
+    chosen: np.ndarray,
 ) -> np.ndarray | None:
-    """Build a start vector (y, then x per kept pair) from the interchange."""
-    sites = problem.costs.shape[1]
-    picked = _pmedian_interchange(
-        problem.costs[active], problem.weights[active], p, problem.fixed
-    )
-    chosen = np.zeros(sites, dtype=bool)
-    chosen[picked] = True
+    """Build a start vector (y, then x per kept pair) for the open ``chosen``."""
     candidates = np.flatnonzero(chosen[site])
     order = candidates[np.lexsort((cost[candidates], point_row[candidates]))]
     served, first = np.unique(point_row[order], return_index=True)
@@ -783,6 +786,37 @@ def _pmedian_start(
     assign = np.zeros(point_row.size)
     assign[order[first]] = 1.0
     return np.concatenate([chosen.astype(float), assign])
+
+
+def _pmedian_reduce(
+    problem: _Problem, p: int, seconds: float
+) -> tuple[_Problem, np.ndarray, np.ndarray]:
+    """Drop the sites a Lagrangian bound proves no optimum opens.
+
+    Returns the problem on the remaining sites, their indices in the full
+    problem, and the best known solution as a boolean vector over them.
+    """
+    active = np.flatnonzero(problem.weights > 0)
+    costs = problem.costs[active]
+    weights = problem.weights[active]
+    start_sites = _pmedian_interchange(costs, weights, p, problem.fixed)
+    with np.errstate(invalid="ignore"):
+        weighted = np.where(np.isfinite(costs), weights[:, None] * costs, np.inf)
+    reduction = lagrangian.reduce_sites(
+        weighted, p, problem.fixed, start_sites, seconds, progress=_forward_bound_progress
+    )
+    keep = np.flatnonzero(~reduction.closed)
+    position = np.full(len(problem.sites), -1)
+    position[keep] = np.arange(keep.size)
+    reduced = replace(
+        problem,
+        costs=problem.costs[:, keep],
+        sites=tuple(problem.sites[j] for j in keep),
+        fixed=position[problem.fixed],
+    )
+    chosen = np.zeros(keep.size, dtype=bool)
+    chosen[position[reduction.best_sites]] = True
+    return reduced, keep, chosen
 
 
 def solve_pmedian(
@@ -805,6 +839,9 @@ def solve_pmedian(
     p = _check_p(p, sites, "candidate sites")
     _check_fixed_count(problem, p)
     _check_reachable(problem)
+    full = problem
+    problem, kept_sites, best_known = _pmedian_reduce(full, p, HEURISTIC_SHARE * time_limit)
+    sites = problem.costs.shape[1]
     active, point_row, site, cost = _pmedian_pairs(problem, p)
 
     # Columns: y_j (site open, binary), then x_e for each kept (point, site)
@@ -838,22 +875,24 @@ def solve_pmedian(
         ),
         np.arange(sites + pairs) < sites,
         maximize=False,
-        time_limit=time_limit,
-        start=_pmedian_start(problem, active, point_row, site, cost, p),
+        time_limit=time_limit - _elapsed(start),
+        start=_pmedian_start(problem, active, point_row, site, cost, best_known),
     )
     _require_solution(solution, "p-median", time_limit)
 
-    chosen = solution.values[:sites] > 0.5
-    assignment = _assignment_fields(problem, chosen)
+    chosen = np.zeros(len(full.sites), dtype=bool)
+    chosen[kept_sites[solution.values[:sites] > 0.5]] = True
+    assignment = _assignment_fields(full, chosen)
+    assignment["details"]["sites_left_after_bound"] = int(kept_sites.size)
     return _milp_result(
         "pmedian",
-        problem,
+        full,
         solution,
         chosen,
         start,
         objective=assignment["details"]["total_cost"],
         **assignment,
-        **_optional_coverage(problem, chosen, radius),
+        **_optional_coverage(full, chosen, radius),
     )
 
 
