@@ -68,16 +68,18 @@ def best_cover(
 
     Each round is a tabu search from the greedy cover with its own seed, so
     the rounds end in different local optima on hard models. The rounds stop
-    when two of them have reached the same best covered weight, after
-    ``MAX_ROUNDS`` or after ``seconds``, whichever comes first.
+    when two of them have reached the same best covered weight, when a cover
+    reaches all the weight, after ``MAX_ROUNDS`` or after ``seconds``,
+    whichever comes first.
     """
     deadline = time.perf_counter() + seconds
     start = greedy_cover(cover, weights, p, fixed)
     best, best_value, hits = start, _covered_weight(cover, weights, start), 0
     tolerance = 1e-9 * max(float(weights.sum()), 1.0)
+    total = float(weights.sum())
     for seed in range(MAX_ROUNDS):
         remaining = deadline - time.perf_counter()
-        if remaining <= 0 or hits >= 2:
+        if remaining <= 0 or hits >= 2 or best_value >= total - tolerance:
             break
         found = tabu_cover(cover, weights, start, fixed, remaining, seed=seed)
         value = _covered_weight(cover, weights, found)
@@ -168,8 +170,11 @@ def tabu_cover(
     count = scores.counts(current)
     value = float(weights[count > 0].sum())
     best, best_value = current.copy(), value
+    total = float(weights.sum())
+    tolerance = 1e-9 * max(total, 1.0)
+    if best_value >= total - tolerance:
+        return start.copy()
     tabu_until = np.zeros(scores.sites, dtype=np.int64)
-    tolerance = 1e-9 * max(float(weights.sum()), 1.0)
     step = last_better = restarts = 0
 
     while restarts <= max_restarts and time.perf_counter() < deadline:
@@ -205,6 +210,8 @@ def tabu_cover(
             best, best_value = current.copy(), value
             last_better = step
             restarts = 0
+            if best_value >= total - tolerance:
+                break
 
     chosen = np.zeros(scores.sites, dtype=bool)
     chosen[best] = True
