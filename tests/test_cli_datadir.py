@@ -43,6 +43,20 @@ def test_read_command_without_folder_fails(tmp_path, command):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("argv", [
+    ["report", "--from", "2026-01-01", "--to", "2026-01-31"],
+    ["audit", "verify"],
+])
+def test_reading_commands_without_folder_fail(tmp_path, argv):
+    result = run_in(tmp_path, *argv)
+
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith(f"crisishub: data folder {tmp_path / 'var'} not found")
+    assert f"'{argv[0]}'" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_read_command_with_secret_key_fails(tmp_path):
     """The default SQLite database needs the folder even with a key given."""
     result = run_in(tmp_path, "manage", "showmigrations", CRISISHUB_SECRET_KEY="k" * 50)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 
 
 class StartError(Exception):
@@ -70,6 +71,20 @@ def _manage(args: list[str]) -> int:
     return 0
 
 
+def _read_only_setup(command: str) -> Callable[[], None]:
+    """Return the Django start-up of ``command``, which reads the data
+    folder, so it stops with a clear error where the folder is missing."""
+
+    def setup() -> None:
+        from crisishub import datadir
+
+        datadir.create_allowed = False
+        _setup_django()
+        _require_data_dir(command)
+
+    return setup
+
+
 def _require_data_dir(command: str) -> None:
     from django.conf import settings
 
@@ -97,11 +112,11 @@ def _main(argv: list[str] | None = None) -> int:
     if argv and argv[0] == "audit":
         from crisishub.audit.cli import main as audit_main
 
-        return audit_main(argv[1:], setup=_setup_django)
+        return audit_main(argv[1:], setup=_read_only_setup("audit"))
     if argv and argv[0] == "report":
         from crisishub.reports.cli import main as report_main
 
-        return report_main(argv[1:], setup=_setup_django)
+        return report_main(argv[1:], setup=_read_only_setup("report"))
     if argv and argv[0] == "manage":
         return _manage(argv[1:])
 
