@@ -156,12 +156,22 @@ def test_create_partner_unmigrated_database_clear_error(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CRISISHUB_DATA_DIR")}
     command = [str(Path(sys.executable).with_name("crisishub")), "manage", "create_partner", "Elsewhere"]
 
-    result = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    missing = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
 
-    assert result.returncode == 1
-    assert "Traceback" not in result.stderr
-    assert "has no crisishub tables" in result.stderr
-    assert "CRISISHUB_DATA_DIR" in result.stderr
+    assert missing.returncode == 2
+    assert "Traceback" not in missing.stderr
+    assert "not found" in missing.stderr
+    assert "CRISISHUB_DATA_DIR" in missing.stderr
+    assert not (tmp_path / "var").exists()
+
+    # A data folder that exists but was never migrated.
+    (tmp_path / "var").mkdir()
+    empty = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+
+    assert empty.returncode == 1
+    assert "Traceback" not in empty.stderr
+    assert "has no crisishub tables" in empty.stderr
+    assert "CRISISHUB_DATA_DIR" in empty.stderr
 
 
 def test_create_partner_whitespace_name_rejected(reference_data):

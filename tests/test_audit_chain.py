@@ -234,6 +234,42 @@ def test_bulk_create_chains_each_entry():
 
 
 @pytest.mark.django_db
+def test_bulk_create_continues_chain_in_batches():
+    """A bulk insert after single saves links on, in list order, across batches."""
+    first = AuditEntry.objects.create(
+        occurred_at=timezone.now(), actor_label="single", action="view",
+        object_type="core.contact", object_id="0",
+    )
+    entries = [
+        AuditEntry(
+            occurred_at=timezone.now(), actor_label="bulk", action="create",
+            object_type="core.incident", object_id=str(n), changes={"n": [None, n]},
+        )
+        for n in range(250)
+    ]
+
+    AuditEntry.objects.bulk_create(entries, batch_size=100)
+
+    ids = [entry.pk for entry in entries]
+    assert ids == sorted(ids)
+    assert ids[0] > first.pk
+    assert entries[0].prev_hash == first.entry_hash
+    assert verify_chain().entry_count == 251
+    assert verify_chain().intact
+
+
+@pytest.mark.django_db
+def test_bulk_create_rejects_saved_entry():
+    entry = AuditEntry.objects.create(
+        occurred_at=timezone.now(), actor_label="single", action="view",
+        object_type="core.contact", object_id="0",
+    )
+    with pytest.raises(PermissionError, match="append-only"):
+        AuditEntry.objects.bulk_create([entry])
+    assert verify_chain().entry_count == 1
+
+
+@pytest.mark.django_db
 def test_backfill_reproduces_written_hashes(unprotected):
     """The data migration chains entries written before the hash chain
     existed exactly as the model chains new ones."""

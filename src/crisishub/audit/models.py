@@ -10,6 +10,13 @@ from django.db import models, router, transaction
 from crisishub.audit.chain import GENESIS_HASH, HASHED_FIELDS, compute_entry_hash, lock_chain
 
 
+def lock_and_read_last_hash(using: str) -> str | None:
+    """Take the chain lock for this transaction and return the newest entry's hash."""
+    lock_chain(using)
+    last_entries = AuditEntry.objects.using(using).order_by("-id")
+    return last_entries.values_list("entry_hash", flat=True).first()
+
+
 class AppendOnlyQuerySet(models.QuerySet):
     """Reject bulk update and delete, which bypass ``save`` and ``delete``."""
 
@@ -20,12 +27,22 @@ class AppendOnlyQuerySet(models.QuerySet):
         raise PermissionError("Audit entries are append-only and cannot be deleted.")
 
     def bulk_create(self, objs, *args, **kwargs):
-        """Save each entry in turn, because each must link to the one before."""
+        """Link the entries to the chain in list order, then insert them.
+
+        The chain lock is taken once for the whole list. The database gives
+        the rows ids in list order, which is the order ``verify`` walks.
+        """
         objs = list(objs)
+        if any(entry.pk is not None for entry in objs):
+            raise PermissionError("Audit entries are append-only and cannot be changed.")
+        if kwargs.get("ignore_conflicts") or kwargs.get("update_conflicts"):
+            raise ValueError("Audit entries are inserted whole; conflict options are not supported.")
         with transaction.atomic(using=self.db):
+            last_hash = lock_and_read_last_hash(self.db)
             for entry in objs:
-                entry.save(using=self.db)
-        return objs
+                entry.link_to(last_hash)
+                last_hash = entry.entry_hash
+            return super().bulk_create(objs, *args, **kwargs)
 
 
 class AuditEntry(models.Model):
@@ -100,21 +117,20 @@ class AuditEntry(models.Model):
         if self.pk is not None:
             raise PermissionError("Audit entries are append-only and cannot be changed.")
         using = using or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using):
+            self.link_to(lock_and_read_last_hash(using))
+            super().save(*args, using=using, **kwargs)
+
+    def link_to(self, last_hash: str | None) -> None:
+        """Set ``prev_hash`` and ``entry_hash`` for an entry that follows ``last_hash``."""
         # Store what the database will return, so the hash computed now
         # matches the one computed from the stored row.
         occurred_at_field = self._meta.get_field("occurred_at")
         self.occurred_at = occurred_at_field.to_python(self.occurred_at)
         self.changes = json.loads(json.dumps(self.changes))
-        with transaction.atomic(using=using):
-            lock_chain(using)
-            last_entries = AuditEntry.objects.using(using).order_by("-id")
-            last_hash = last_entries.values_list("entry_hash", flat=True).first()
-            self.prev_hash = last_hash or GENESIS_HASH
-            hashed_values = {
-                name: getattr(self, name) for name in (*HASHED_FIELDS, "prev_hash")
-            }
-            self.entry_hash = compute_entry_hash(hashed_values)
-            super().save(*args, using=using, **kwargs)
+        self.prev_hash = last_hash or GENESIS_HASH
+        hashed_values = {name: getattr(self, name) for name in (*HASHED_FIELDS, "prev_hash")}
+        self.entry_hash = compute_entry_hash(hashed_values)
 
     def delete(self, *args, **kwargs):
         raise PermissionError("Audit entries are append-only and cannot be deleted.")
