@@ -25,8 +25,6 @@ from crisishub.replay.draws import CSSRS_ANSWERS, EventDraws
 from crisishub.replay.types import ReplayEvent
 
 ACTOR = "replay"
-# build_team_snapshot counts a team's assignments over this window.
-WORKLOAD_WINDOW = dt.timedelta(hours=12)
 
 
 def _location(event: ReplayEvent) -> intake.LocationInput:
@@ -117,10 +115,10 @@ class BulkCalls:
         self.facilities = Facility.objects.in_bulk(self.destination_ids)
         for team in Team.objects.select_related("station").order_by("pk"):
             self.teams[team.pk] = team
-            self.assigned_at[team.pk] = list(
-                Assignment.objects.filter(team=team).order_by("assigned_at").values_list("assigned_at", flat=True)
-            )
+            self.assigned_at[team.pk] = []
             self.writer.track(team)
+        for team_id, assigned_at in Assignment.objects.order_by("assigned_at").values_list("team_id", "assigned_at"):
+            self.assigned_at[team_id].append(assigned_at)
 
     def finish(self) -> None:
         self.writer.finish()
@@ -172,7 +170,7 @@ class BulkCalls:
 
     def team_snapshot(self, at: dt.datetime) -> TeamSnapshot:
         """Build what dispatch.build_team_snapshot reads from the database."""
-        since = at - WORKLOAD_WINDOW
+        since = at - dispatch.WORKLOAD_WINDOW
         rows = []
         for pk, team in self.teams.items():
             if not team.is_active:

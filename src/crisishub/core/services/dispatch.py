@@ -570,10 +570,14 @@ def do_check_in(team_id: int, *, actor=None, at=None, emergency: bool = False) -
 
 # --- Recommendation -------------------------------------------------------
 
+# A team's workload is the number of assignments it got in this window.
+WORKLOAD_WINDOW = dt.timedelta(hours=12)
+
+
 def build_team_snapshot(at: dt.datetime | None = None) -> TeamSnapshot:
     """Read the fleet in one query, with each team's responses this shift."""
     now = at or timezone.now()
-    since = now - dt.timedelta(hours=12)
+    since = now - WORKLOAD_WINDOW
     teams = (
         Team.objects.filter(is_active=True)
         .annotate(workload=Count("assignments", filter=Q(assignments__assigned_at__gte=since)))
