@@ -421,8 +421,24 @@ def test_recommend_reasons_name_each_factor():
         "A member speaks the person's language (es)",
         "Counselor and peer on board",
     )
-    assert far.reasons[-1] == "2 response(s) already this shift"
+    assert far.reasons[-1] == "2 responses already this shift"
     assert near.reasons[1] == "No member speaks es: an interpreter is needed"
+
+
+def test_recommend_reasons_in_spanish():
+    from django.utils import translation
+
+    with translation.override("es"):
+        ranked = recommend(hand_case_snapshot(), *PERSON, "es", limit=3, travel_model=UNIT_MODEL)
+    mid, far, near = ranked
+
+    assert mid.reasons == (
+        "Llegada estimada en 6 min (estimación en línea recta)",
+        "Un miembro habla el idioma de la persona (es)",
+        "Consejero y par a bordo",
+    )
+    assert far.reasons[-1] == "2 respuestas ya en este turno"
+    assert near.reasons[1] == "Ningún miembro habla es: se necesita un intérprete"
 
 
 def test_recommend_limit_and_unavailable():

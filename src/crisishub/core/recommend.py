@@ -17,6 +17,7 @@ from typing import Sequence
 
 import numpy as np
 from django.core.signals import setting_changed
+from django.utils.translation import gettext, ngettext
 
 from crisishub.rules.travel import StraightLineTravelModel, as_points, unit_vectors
 
@@ -179,14 +180,25 @@ def recommend(
 
 
 def _reasons(eta: float, speaks: bool, language: str, workload: int) -> tuple[str, ...]:
-    reasons = [f"Estimated arrival {eta:.0f} min (straight-line estimate)"]
+    """Return the reasons shown beside a team, in the active language."""
+    minutes = f"{eta:.0f}"
+    reasons = [gettext("Estimated arrival %(minutes)s min (straight-line estimate)") % {"minutes": minutes}]
     if speaks:
-        reasons.append(f"A member speaks the person's language ({language})")
+        reasons.append(gettext("A member speaks the person's language (%(language)s)") % {"language": language})
     else:
-        reasons.append(f"No member speaks {language}: an interpreter is needed")
-    reasons.append("Counselor and peer on board")
+        reasons.append(
+            gettext("No member speaks %(language)s: an interpreter is needed") % {"language": language}
+        )
+    reasons.append(gettext("Counselor and peer on board"))
     if workload:
-        reasons.append(f"{workload} response(s) already this shift")
+        reasons.append(
+            ngettext(
+                "%(count)d response already this shift",
+                "%(count)d responses already this shift",
+                workload,
+            )
+            % {"count": workload}
+        )
     return tuple(reasons)
 
 
