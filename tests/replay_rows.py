@@ -13,7 +13,8 @@ audit entries written while the replay acted. Values that differ between
 two runs of the same replay are replaced: an audit entry's wall-clock time
 and hash-chain fields, and the random temporary incident number that the
 entry for an incident's creation shows. The last lines give where each id
-sequence stands, so the next row saved the usual way gets a free id.
+sequence stands, so the next row saved the usual way gets a free id, and
+whether the audit trail's hash chain is intact.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ def main(argv: list[str]) -> int:
 
     from django.core.management import call_command
 
+    from crisishub.audit.chain import verify_chain
     from crisishub.audit.models import AuditEntry
     from crisishub.core.models import (
         Assignment, Contact, Incident, IncidentEvent, Screening, Station, Team, TeamMember,
@@ -72,6 +74,8 @@ def main(argv: list[str]) -> int:
         print(_line("audit.auditentry", row))
     for model in (Contact, Screening, TriageDecision, Incident, IncidentEvent, Assignment):
         print(json.dumps({"sequence": model._meta.db_table, "position": _sequence_position(model)}))
+    chain = verify_chain()
+    print(json.dumps({"audit_chain_intact": chain.intact, "problem": str(chain.problem)}))
     return 0
 
 

@@ -41,6 +41,7 @@ def replay_rows(mode: str, database_url: str, tmp_path: Path, args: tuple[str, .
 
 
 def assert_same_rows(services: list[str], bulk: list[str]) -> None:
+    assert json.loads(bulk[-1])["audit_chain_intact"], bulk[-1]
     assert services[0] == bulk[0], "reports differ"
     for index, (expected, actual) in enumerate(zip(services, bulk)):
         assert actual == expected, f"line {index + 1} differs"
