@@ -3,8 +3,8 @@
 Usage: python tests/replay_rows.py bulk|services EVENTS STATIONS TEAMS SEED [FLUSH_ROWS]
 
 EVENTS and STATIONS are CSV files, or "default" for the shipped events and
-the demo stations. FLUSH_ROWS sets how many rows the bulk writer holds
-before it writes them (to make a small replay flush several times).
+the demo stations. FLUSH_ROWS sets how many rows the bulk writer keeps
+in memory before it writes them (to make a small replay flush several times).
 
 Prints the report as the first line, then every row the replay wrote, as
 JSON lines: the teams, their members and stations, contacts, screenings,
