@@ -59,7 +59,7 @@ class BulkWriter:
         self.using = using
         self._id_models = list(models_with_ids)
         self._updated_models = frozenset(updated_models)
-        self._datetime_fields: dict[type[models.Model], list[str]] = {}
+        self._datetime_fields: dict[type[models.Model], list[tuple[str, str]]] = {}
         self._next_id: dict[type[models.Model], int] = {}
         self._first_id: dict[type[models.Model], int] = {}
         self._new: dict[type[models.Model], list[models.Model]] = {}
@@ -145,7 +145,12 @@ class BulkWriter:
             }
             self._write_entry(AuditEntry.Action.CREATE, instance, changes)
             if model in self._updated_models:
-                self._stored[(model, instance.pk)] = self._stored_values(instance, policy)
+                # The stored values differ from the instance's only in times.
+                stored = dict(values)
+                for name, attname in self._datetime_fields_of(model):
+                    if name in stored:
+                        stored[name] = _jsonable(_as_stored(getattr(instance, attname)))
+                self._stored[(model, instance.pk)] = stored
         if self._rows >= FLUSH_ROWS:
             self.flush()
         return instance
@@ -159,14 +164,19 @@ class BulkWriter:
     def read(self, instance: models.Model) -> models.Model:
         """Make ``instance`` look freshly read from the database, as the
         services' row locks return it: its times in UTC."""
-        model = type(instance)
-        names = self._datetime_fields.get(model)
-        if names is None:
-            names = [f.attname for f in model._meta.concrete_fields if isinstance(f, models.DateTimeField)]
-            self._datetime_fields[model] = names
-        for name in names:
-            setattr(instance, name, _as_stored(getattr(instance, name)))
+        for _, attname in self._datetime_fields_of(type(instance)):
+            setattr(instance, attname, _as_stored(getattr(instance, attname)))
         return instance
+
+    def _datetime_fields_of(self, model: type[models.Model]) -> list[tuple[str, str]]:
+        """Return the name and attribute name of each of the model's time fields."""
+        fields = self._datetime_fields.get(model)
+        if fields is None:
+            fields = [
+                (f.name, f.attname) for f in model._meta.concrete_fields if isinstance(f, models.DateTimeField)
+            ]
+            self._datetime_fields[model] = fields
+        return fields
 
     def update(self, instance: models.Model, fields: list[str]) -> None:
         """Record ``instance.save(update_fields=fields)``, with its audit entry."""
@@ -178,11 +188,10 @@ class BulkWriter:
             changes = _changes(before, _field_values(instance, policy), policy)
             if changes:
                 self._write_entry(AuditEntry.Action.CHANGE, instance, changes)
-            stored = dict(before)
+            # Only the saved fields reach the database.
             for name in fields:
-                if name in stored:
-                    stored[name] = _jsonable(_as_stored(getattr(instance, model._meta.get_field(name).attname)))
-            self._stored[key] = stored
+                if name in before:
+                    before[name] = _jsonable(_as_stored(getattr(instance, model._meta.get_field(name).attname)))
         if id(instance) not in self._pending:
             self._dirty.setdefault(model, {})[instance.pk] = instance
             self._dirty_fields.setdefault(model, set()).update(fields)
