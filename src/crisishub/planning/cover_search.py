@@ -40,6 +40,13 @@ KICK_SWAPS = 6
 MAX_ROUNDS = 8
 """Independent tabu searches, with seeds 0, 1, ..., that ``best_cover`` runs."""
 
+CLOSE_GAP = 0.005
+"""Relative gap to the upper bound below which one round is enough.
+
+HiGHS closed gaps of 0.2% within seconds on the benchmark's 5,000 x 300
+case, while on its 10,000 x 500 case (gap 1.3% after one round) only more
+rounds improved the cover."""
+
 
 def greedy_cover(
     cover: np.ndarray, weights: np.ndarray, p: int, fixed: np.ndarray
@@ -62,26 +69,38 @@ def greedy_cover(
 
 
 def best_cover(
-    cover: np.ndarray, weights: np.ndarray, p: int, fixed: np.ndarray, seconds: float
+    cover: np.ndarray,
+    weights: np.ndarray,
+    p: int,
+    fixed: np.ndarray,
+    seconds: float,
+    upper_bound: float | None = None,
 ) -> np.ndarray:
     """Return the best boolean site vector of several tabu searches.
 
     Each round is a tabu search from the greedy cover with its own seed, so
-    the rounds end in different local optima on hard models. The rounds stop
-    when two of them have reached the same best covered weight, when a cover
-    reaches all the weight, after ``MAX_ROUNDS`` or after ``seconds``,
-    whichever comes first.
+    the rounds end in different local optima on hard models. ``upper_bound``
+    is a bound on the covered weight, such as the LP relaxation's value
+    (default: all the weight). The rounds stop when a cover reaches the
+    bound, when one round has ended within ``CLOSE_GAP`` of it, when two
+    rounds have reached the same best covered weight, after ``MAX_ROUNDS``
+    or after ``seconds``, whichever comes first.
     """
     deadline = time.perf_counter() + seconds
+    total = float(weights.sum())
+    bound = total if upper_bound is None else min(float(upper_bound), total)
+    tolerance = 1e-9 * max(total, 1.0)
     start = greedy_cover(cover, weights, p, fixed)
     best, best_value, hits = start, _covered_weight(cover, weights, start), 0
-    tolerance = 1e-9 * max(float(weights.sum()), 1.0)
-    total = float(weights.sum())
     for seed in range(MAX_ROUNDS):
         remaining = deadline - time.perf_counter()
-        if remaining <= 0 or hits >= 2 or best_value >= total - tolerance:
+        if remaining <= 0 or hits >= 2 or best_value >= bound - tolerance:
             break
-        found = tabu_cover(cover, weights, start, fixed, remaining, seed=seed)
+        if seed > 0 and bound - best_value <= CLOSE_GAP * bound:
+            break
+        found = tabu_cover(
+            cover, weights, start, fixed, remaining, seed=seed, upper_bound=bound
+        )
         value = _covered_weight(cover, weights, found)
         if value > best_value + tolerance:
             best, best_value, hits = found, value, 1
@@ -143,13 +162,15 @@ def tabu_cover(
     *,
     seed: int = 0,
     max_restarts: int = MAX_RESTARTS,
+    upper_bound: float | None = None,
 ) -> np.ndarray:
     """Return the best boolean site vector found by swaps from ``start``.
 
-    Fixed sites stay open. The search stops after ``MAX_RESTARTS`` restarts
-    without a better cover or after ``seconds``, whichever comes first, and
-    never returns a cover worse than ``start``. The same inputs and seed give
-    the same result unless the time limit stops the search.
+    Fixed sites stay open. The search stops when a cover reaches
+    ``upper_bound`` (default: all the weight), after ``max_restarts``
+    restarts without a better cover or after ``seconds``, whichever comes
+    first. It never returns a cover worse than ``start``. The same inputs
+    and seed give the same result unless the time limit stops the search.
     """
     deadline = time.perf_counter() + seconds
     rng = np.random.default_rng(seed)
@@ -171,8 +192,9 @@ def tabu_cover(
     value = float(weights[count > 0].sum())
     best, best_value = current.copy(), value
     total = float(weights.sum())
+    bound = total if upper_bound is None else min(float(upper_bound), total)
     tolerance = 1e-9 * max(total, 1.0)
-    if best_value >= total - tolerance:
+    if best_value >= bound - tolerance:
         return start.copy()
     tabu_until = np.zeros(scores.sites, dtype=np.int64)
     step = last_better = restarts = 0
@@ -210,7 +232,7 @@ def tabu_cover(
             best, best_value = current.copy(), value
             last_better = step
             restarts = 0
-            if best_value >= total - tolerance:
+            if best_value >= bound - tolerance:
                 break
 
     chosen = np.zeros(scores.sites, dtype=bool)
