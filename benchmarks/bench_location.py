@@ -79,6 +79,11 @@ def mclp_case(points: int, sites: int, p: int, limit: float) -> dict:
         "spopt_seconds": peer_seconds,
         "spopt_capped": capped,
         "same_objective": bool(objective is not None and abs(objective - ours.objective) < 1e-6),
+        # MCLP maximizes covered weight, so when a time limit stops either
+        # solver the comparison that matters is which cover is larger.
+        "crisishub_at_least_as_good": bool(
+            objective is not None and ours.objective >= objective - 1e-6
+        ),
         "ratio": peer_seconds / our_seconds,
     }
 
@@ -104,6 +109,7 @@ def pmed_case(name: str, limit: float) -> dict:
         "crisishub_status": ours.status,
         "crisishub_objective": ours.objective,
         "crisishub_seconds": our_seconds,
+        "crisishub_sites_left_after_bound": ours.details["sites_left_after_bound"],
         "spopt_status": status,
         "spopt_objective": objective,
         "spopt_seconds": peer_seconds,
