@@ -23,6 +23,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     CALL_COUNSELOR: frozenset({
         "contact.view", "contact.edit", "screening.edit", "triage.decide",
         "incident.request", "incident.view", "directory.view",
+        "safetyplan.read_own",
     }),
     DISPATCHER: frozenset({
         "incident.view", "incident.dispatch", "team.view", "contact.view_dispatch",
@@ -30,12 +31,14 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     }),
     TEAM_MEMBER: frozenset({
         "incident.view_own", "incident.field_update", "directory.view",
+        "safetyplan.write_own",
     }),
     SUPERVISOR: frozenset({
         "contact.view", "contact.edit", "screening.edit", "triage.decide",
         "incident.request", "incident.view", "incident.dispatch", "team.view",
         "team.manage", "contact.view_dispatch", "directory.view", "directory.edit",
         "reports.view", "planning.use", "audit.view",
+        "safetyplan.read_all", "safetyplan.export",
     }),
     ANALYST: frozenset({"reports.view", "planning.use", "directory.view"}),
     ADMINISTRATOR: frozenset({
