@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "crisishub.core",
     "crisishub.api",
     "crisishub.consoles",
+    "crisishub.followup",
     "crisishub.safetyplan",
 ]
 

@@ -24,6 +24,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
         "contact.view", "contact.edit", "screening.edit", "triage.decide",
         "incident.request", "incident.view", "directory.view",
         "safetyplan.read_own",
+        "followup.work",
     }),
     DISPATCHER: frozenset({
         "incident.view", "incident.dispatch", "team.view", "contact.view_dispatch",
@@ -39,6 +40,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
         "team.manage", "contact.view_dispatch", "directory.view", "directory.edit",
         "reports.view", "planning.use", "audit.view",
         "safetyplan.read_all", "safetyplan.export",
+        "followup.work", "followup.supervise",
     }),
     ANALYST: frozenset({"reports.view", "planning.use", "directory.view"}),
     ADMINISTRATOR: frozenset({

@@ -1,0 +1,49 @@
+"""Forms of the follow-up queue and the referral list."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from crisishub.core.models import Facility
+from crisishub.followup.models import AttemptOutcome, ReferralStatus
+
+
+class AttemptForm(forms.Form):
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=AttemptOutcome.choices)
+    note = forms.CharField(label=_("Note"), required=False, max_length=1000,
+                           widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, task_id: int | None = None, **kwargs):
+        # One form per task on the page, so ids must differ.
+        kwargs.setdefault("prefix", f"attempt-{task_id}" if task_id else "attempt")
+        super().__init__(*args, **kwargs)
+
+
+class ReferralForm(forms.Form):
+    prefix = "referral"
+
+    facility = forms.ModelChoiceField(
+        label=_("Facility"), queryset=Facility.objects.filter(is_active=True).order_by("name"),
+    )
+    incident = forms.ChoiceField(label=_("Field encounter"), required=False)
+    note = forms.CharField(label=_("Note"), required=False, max_length=300)
+
+    def __init__(self, *args, incidents=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["incident"].choices = [("", _("None (referral from the call)"))] + [
+            (str(incident.pk), incident.number) for incident in incidents
+        ]
+
+
+class ReferralStatusForm(forms.Form):
+    status = forms.ChoiceField(label=_("New status"), choices=[
+        (ReferralStatus.ACCEPTED, ReferralStatus.ACCEPTED.label),
+        (ReferralStatus.REJECTED, ReferralStatus.REJECTED.label),
+        (ReferralStatus.COMPLETED, ReferralStatus.COMPLETED.label),
+    ])
+    reason = forms.CharField(label=_("Reason (for a rejection)"), required=False, max_length=300)
+
+    def __init__(self, *args, referral_id: int | None = None, **kwargs):
+        kwargs.setdefault("prefix", f"referral-{referral_id}" if referral_id else "referral-status")
+        super().__init__(*args, **kwargs)
