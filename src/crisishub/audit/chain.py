@@ -64,6 +64,11 @@ def _utc_timestamp(value: dt.datetime) -> str:
     return value.astimezone(dt.timezone.utc).isoformat(timespec="microseconds")
 
 
+# The function json.dumps(text, ensure_ascii=True) ends in, called directly:
+# the same output without building an encoder per string.
+_encode_string = json.encoder.encode_basestring_ascii
+
+
 def _encode(value: Any) -> str:
     """Encode JSON with sorted keys and one spelling per number.
 
@@ -77,14 +82,14 @@ def _encode(value: Any) -> str:
     if value is False:
         return "false"
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=True)
+        return _encode_string(value)
     if isinstance(value, (int, float)):
         return _encode_number(value)
-    if isinstance(value, Mapping):
+    if type(value) is dict or isinstance(value, Mapping):
         items = sorted((str(key), item) for key, item in value.items())
         members = [f"{_encode(key)}:{_encode(item)}" for key, item in items]
         return "{" + ",".join(members) + "}"
-    if isinstance(value, Iterable):
+    if type(value) in (list, tuple) or isinstance(value, Iterable):
         return "[" + ",".join(_encode(item) for item in value) + "]"
     raise TypeError(f"cannot hash a value of type {type(value).__name__}: {value!r}")
 
