@@ -29,7 +29,7 @@ PERSONAS = (*roles.ROLES, OUTSIDER)
 class Endpoint:
     name: str
     method: str
-    path: str  # "{incident}" is replaced by a pending incident's id
+    path: str  # "{incident}" is replaced by a pending incident's id, "{contact}" by a contact's
     allowed: frozenset[str]
     data: tuple = ()
 
@@ -64,6 +64,11 @@ ENDPOINTS = [
     endpoint("incident panel", "/dispatch/incidents/{incident}/", {D, S}),
     endpoint("record no team", "/dispatch/incidents/{incident}/no-team/", {D, S}, method="post",
              data=(("reason", "person_declined"), ("detail", "matrix test"))),
+    endpoint("follow-up queue", "/followup/", {C, S}),
+    endpoint("follow-up escalations", "/followup/escalations/", {S}),
+    endpoint("follow-up attempt", "/followup/tasks/1/attempts/", {C, S}, method="post",
+             data=(("attempt-1-outcome", "not-an-outcome"),)),
+    endpoint("contact referrals", "/followup/contacts/{contact}/referrals/", {C, S}),
     endpoint("reports", "/reports/", {S, A, ADMIN}),
     endpoint("admin index", "/admin/", {S, ADMIN}),
     endpoint("admin matrices", "/admin/core/riskmatrix/", {ADMIN}),
@@ -78,7 +83,7 @@ ENDPOINTS = [
 
 def is_routed(path: str) -> bool:
     try:
-        resolve(path.replace("{incident}", "1"))
+        resolve(path.replace("{incident}", "1").replace("{contact}", "1"))
     except Resolver404:
         return False
     return True
@@ -98,6 +103,8 @@ def test_permission_matrix(client, personas, request, endpoint, persona):
     path = endpoint.path
     if "{incident}" in path:
         path = path.format(incident=request.getfixturevalue("make_incident")().pk)
+    if "{contact}" in path:
+        path = path.format(contact=request.getfixturevalue("make_contact")().pk)
     user = personas[persona]
     client.force_login(user)
     denials_before = AuditEntry.objects.filter(action="denied").count()

@@ -16,6 +16,7 @@ register = template.Library()
 # has no view installed yet is left out, so a console can land later.
 NAV_LINKS = [
     ("/counselor/", _("Calls"), "contact.edit"),
+    ("/followup/", _("Follow-up"), "followup.work"),
     ("/dispatch/", _("Dispatch"), "incident.dispatch"),
     ("/team/", _("My team"), "incident.field_update"),
     ("/reports/", _("Reports"), "reports.view"),
