@@ -69,7 +69,7 @@ def unprotected(db):
 def test_migration_installs_triggers():
     installed = protection.installed_triggers(connection)
 
-    assert len(installed) == 2
+    assert len(installed) == (3 if connection.vendor == "sqlite" else 2)
     assert installed == protection.trigger_names(connection)
 
 
@@ -104,6 +104,38 @@ def test_raw_delete_rejected():
 
     assert "cannot be deleted" in error
     assert AuditEntry.objects.count() == 3
+
+
+REPLACE_COLUMNS = (
+    "occurred_at, actor_label, action, object_type, object_id, object_repr, "
+    "changes, message, request_path, prev_hash, entry_hash"
+)
+TAMPERED_COLUMNS = REPLACE_COLUMNS.replace("message", "'tampered'")
+
+
+@pytest.mark.django_db
+def test_insert_or_replace_rejected():
+    """REPLACE deletes the colliding row without firing DELETE triggers."""
+    if connection.vendor != "sqlite":
+        pytest.skip("INSERT OR REPLACE is SQLite syntax")
+    first, second = write_entries(2)
+
+    by_id = raw_rejected(
+        f"INSERT OR REPLACE INTO {TABLE} (id, {REPLACE_COLUMNS}) "
+        f"SELECT id, {TAMPERED_COLUMNS} FROM {TABLE} WHERE id = %s",
+        [first.pk],
+    )
+    by_link = raw_rejected(
+        f"INSERT OR REPLACE INTO {TABLE} ({REPLACE_COLUMNS}) "
+        f"SELECT {TAMPERED_COLUMNS} FROM {TABLE} WHERE id = %s",
+        [second.pk],
+    )
+
+    assert "cannot be replaced" in by_id
+    assert "cannot be replaced" in by_link
+    assert stored_message(first.pk) == ""
+    assert stored_message(second.pk) == ""
+    assert AuditEntry.objects.count() == 2
 
 
 @pytest.mark.django_db

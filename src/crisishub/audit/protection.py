@@ -3,8 +3,9 @@
 On SQLite and PostgreSQL the triggers reject every UPDATE of an entry. They
 also reject a DELETE of an entry younger than six years, the retention
 period the program keeps audit records for under HIPAA, so older entries
-may be purged. On PostgreSQL a third trigger rejects TRUNCATE, which skips
-row triggers.
+may be purged. On SQLite a third trigger rejects INSERT OR REPLACE over an
+existing entry, and on PostgreSQL one rejects TRUNCATE, which skips row
+triggers.
 
 Django's ``flush`` empties every table, which the test suite does after
 each transactional test (DELETE on SQLite, TRUNCATE on PostgreSQL). The
@@ -27,6 +28,20 @@ _SQLITE_TRIGGERS = {
         BEFORE UPDATE ON {TABLE}
         BEGIN
             SELECT RAISE(ABORT, 'audit entries are append-only and cannot be changed');
+        END
+    """,
+    # INSERT OR REPLACE deletes the row it collides with, and SQLite fires
+    # no DELETE trigger for that unless recursive triggers are on, so an
+    # insert that would collide with an entry's id or prev_hash is rejected
+    # before SQLite resolves the conflict.
+    "audit_entry_reject_replace": f"""
+        CREATE TRIGGER IF NOT EXISTS audit_entry_reject_replace
+        BEFORE INSERT ON {TABLE}
+        WHEN EXISTS (
+            SELECT 1 FROM {TABLE} WHERE id = NEW.id OR prev_hash = NEW.prev_hash
+        )
+        BEGIN
+            SELECT RAISE(ABORT, 'audit entries cannot be replaced');
         END
     """,
     # Django stores times as 'YYYY-MM-DD HH:MM:SS.ffffff' in UTC, which
