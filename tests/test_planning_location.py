@@ -599,3 +599,50 @@ def test_cli_datapack_mclp(capsys):
     assert data["total_population"] == 1585055
     assert 0 < data["covered_population"] < data["total_population"]
     assert data["status"] == "Optimal"
+
+
+# --- pairs with no route (inf) -------------------------------------------------
+
+# A and C each miss a point, and only A with B (or B with C) reach all three.
+NO_ROUTE_COSTS = "pt,A,B,C\np1,inf,5,inf\np2,1,100,inf\np3,2,inf,3\n"
+
+
+@pytest.mark.parametrize("model", ["pcenter", "pmedian"])
+def test_cli_too_few_sites_with_routes(capsys, tmp_path, model):
+    costs = write(tmp_path / "costs.csv", NO_ROUTE_COSTS)
+    code, out, err = run_placement(
+        capsys, "--model", model, "--p", "1", "--costs", str(costs), "--format", "json"
+    )
+    assert code == 1
+    assert out == ""
+    assert "no set of 1 candidate sites has a route" in err
+    assert "Raise p to at least 2" in err
+
+
+def test_pcenter_too_few_sites_raises():
+    costs = np.array([[np.inf, 5, np.inf], [1, 100, np.inf], [2, np.inf, 3]])
+    with pytest.raises(location.TooFewSitesError) as raised:
+        location.solve_pcenter(costs, 1)
+    assert raised.value.needed == 2
+
+
+def test_pcenter_inf_costs_finite_optimum():
+    costs = np.array([[np.inf, 5, np.inf], [1, 100, np.inf], [2, np.inf, 3]])
+    result = location.solve_pcenter(costs, 2)
+    assert result.objective == 5.0
+    assert result.sites == ("0", "1")
+    assert result.status == location.OPTIMAL
+    assert result.gap == 0.0
+
+
+def test_check_p_reaches_all_fixed_site():
+    costs = np.array([[1.0, 1.0], [1.0, np.inf]])
+    location.check_p_reaches_all(costs, 1)
+    with pytest.raises(location.TooFewSitesError, match="fewest sites that do are 2"):
+        location.check_p_reaches_all(costs, 1, fixed_sites=["1"])
+
+
+def test_lscp_point_without_route():
+    costs = np.array([[1.0, 2.0], [np.inf, np.inf]])
+    with pytest.raises(ValueError, match="no finite cost to any site.*'1'"):
+        location.solve_lscp(costs, 5.0)

@@ -169,7 +169,7 @@ def run(args: argparse.Namespace) -> int:
             result = _solve(args, instance)
     except (UsageError, CostFileError) as error:
         return _fail(str(error), 2)
-    except location.CoverageInfeasibleError as error:
+    except (location.CoverageInfeasibleError, location.TooFewSitesError) as error:
         return _fail(str(error), 1)
     except ValueError as error:
         return _fail(str(error), 2)
@@ -278,6 +278,11 @@ def _solve(args: argparse.Namespace, instance: Instance) -> location.PlacementRe
             **common,
         ),
     }
+    if args.model == "pmedian":
+        # solve_pmedian itself only reports an infeasible model.
+        location.check_p_reaches_all(
+            instance.costs, args.p, fixed_sites=fixed, time_limit=args.time_limit
+        )
     result = solvers[args.model]()
     log.info(
         "placement %s: status %s, objective %g, %.2f s",

@@ -72,6 +72,28 @@ class CoverageInfeasibleError(ValueError):
         )
 
 
+class TooFewSitesError(ValueError):
+    """No ``p`` candidate sites have a route (finite cost) to every point."""
+
+    def __init__(self, p: int, needed: int | None) -> None:
+        self.p = p
+        self.needed = needed
+        routes = "give the points with few routes a finite cost to more sites"
+        if needed is None:
+            message = (
+                f"found no set of {p} candidate sites with a route (a finite "
+                "cost, not inf) to every demand point within the time limit. "
+                f"Raise p or the time limit, or {routes}"
+            )
+        else:
+            message = (
+                f"no set of {p} candidate sites has a route (a finite cost, not "
+                "inf) to every demand point; the fewest sites that do are "
+                f"{needed}. Raise p to at least {needed}, or {routes}"
+            )
+        super().__init__(message)
+
+
 @dataclass(frozen=True, eq=False)
 class PlacementResult:
     """Solution of one location model."""
@@ -668,8 +690,16 @@ def _uncoverable_error(
     problem: _Problem, coverable: np.ndarray
 ) -> CoverageInfeasibleError:
     missing = np.flatnonzero(~coverable)
-    needed = float(problem.costs.min(axis=1).max())
-    return CoverageInfeasibleError([problem.points[i] for i in missing], needed)
+    nearest = problem.costs.min(axis=1)
+    no_route = np.flatnonzero(~np.isfinite(nearest))
+    if no_route.size:
+        names = [problem.points[i] for i in no_route[:10]]
+        raise ValueError(
+            f"{no_route.size} demand points have no finite cost to any site, "
+            f"for example {names}, so no radius covers them; give them a cost "
+            "or drop them"
+        )
+    return CoverageInfeasibleError([problem.points[i] for i in missing], float(nearest.max()))
 
 
 def solve_lscp(
@@ -740,6 +770,73 @@ def _check_reachable(problem: _Problem) -> None:
             f"{unreachable.size} demand points have no finite cost to any site, "
             f"for example {names}; give them a cost or drop them"
         )
+
+
+def _greedy_route_cover(routes: np.ndarray, fixed: np.ndarray) -> int:
+    """Return how many sites a greedy set cover opens to give every point a route."""
+    reached = routes[:, fixed].any(axis=1)
+    count = fixed.size
+    while not reached.all():
+        gains = routes[~reached].sum(axis=0)
+        site = int(np.argmax(gains))
+        reached |= routes[:, site]
+        count += 1
+    return count
+
+
+def _fewest_sites_with_routes(problem: _Problem, time_limit: float) -> int | None:
+    """Return the fewest sites that give every point a route, or None if unproven."""
+    routes = np.isfinite(problem.costs)
+    point_row, site_col = np.nonzero(routes)
+    sites = routes.shape[1]
+    matrix = sparse.csc_array(
+        (np.ones(point_row.size), (point_row, site_col)), shape=(routes.shape[0], sites)
+    )
+    solution = _solve_milp(
+        np.ones(sites),
+        matrix,
+        (np.ones(routes.shape[0]), np.full(routes.shape[0], np.inf)),
+        _site_bounds(problem),
+        np.ones(sites, dtype=bool),
+        maximize=False,
+        time_limit=time_limit,
+        presolve=False,
+    )
+    if solution.status != OPTIMAL:
+        return None
+    return int((solution.values > 0.5).sum())
+
+
+def _check_p_reaches_all(problem: _Problem, p: int, time_limit: float) -> None:
+    """Raise :class:`TooFewSitesError` when no ``p`` sites give every point a route.
+
+    p-median and p-center assign every point to an open site, so with inf
+    costs some choices of ``p`` sites leave a point with no route at all.
+    A greedy set cover settles most cases; a covering MILP settles the rest.
+    """
+    routes = np.isfinite(problem.costs)
+    if routes.all() or _greedy_route_cover(routes, problem.fixed) <= p:
+        return
+    needed = _fewest_sites_with_routes(problem, time_limit)
+    if needed is None or needed > p:
+        raise TooFewSitesError(p, needed)
+
+
+def check_p_reaches_all(
+    costs: CostMatrix | np.ndarray,
+    p: int,
+    *,
+    fixed_sites: Sequence[str | int] = (),
+    time_limit: float = DEFAULT_TIME_LIMIT,
+) -> None:
+    """Raise :class:`TooFewSitesError` when no ``p`` sites reach every point.
+
+    "Reach" means a finite cost. Call it before :func:`solve_pmedian`, which
+    otherwise reports only that HiGHS found the model infeasible.
+    """
+    problem = _prepare(costs, None, None, fixed_sites)
+    _check_reachable(problem)
+    _check_p_reaches_all(problem, _check_p(p, problem.costs.shape[1], "candidate sites"), time_limit)
 
 
 def _pmedian_pairs(problem: _Problem, p: int) -> tuple[np.ndarray, ...]:
@@ -1018,12 +1115,26 @@ def solve_pcenter(
     p = _check_p(p, values.shape[1], "candidate sites")
     _check_fixed_count(problem, p)
     _check_reachable(problem)
+    _check_p_reaches_all(problem, p, HEURISTIC_SHARE * time_limit)
 
     best = _greedy_centers(values, p, problem.fixed)
     lower = float(values.min(axis=1).max())
     upper = _max_cost(values, best)
     finite = values[np.isfinite(values)]
     candidates = np.unique(finite[(finite >= lower) & (finite <= upper)])
+    if not math.isfinite(upper):
+        # The greedy sites leave a point with no route. Some p sites do reach
+        # every point, so covering within the largest finite cost succeeds.
+        outcome, chosen = _cover_with_p(
+            problem, candidates[-1], p, deadline - time.perf_counter()
+        )
+        if chosen is None:
+            raise PlacementError(
+                f"p-center: found no {p} sites with a route to every demand "
+                f"point within the time limit of {time_limit:g} s; raise the "
+                "time limit"
+            )
+        best = chosen
     low, high = 0, candidates.size - 1
     status, solves = OPTIMAL, 0
     while low < high:
