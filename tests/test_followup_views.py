@@ -244,3 +244,42 @@ def test_console_close_creates_task(counselor):
     contact.refresh_from_db()
     task = FollowUpTask.objects.get(contact=contact)
     assert task.due_at == contact.ended_at + dt.timedelta(hours=72)
+
+
+# --- Command -------------------------------------------------------------------
+
+def test_due_command_escalates_and_lists(make_task):
+    import json
+
+    from django.core.management import call_command
+    from io import StringIO
+
+    overdue = make_task(HIGH, hours_ago=80)
+    soon = make_task(MODERATE, hours_ago=60)
+    make_task(MODERATE, hours_ago=1)  # due in 71 hours, outside the window
+    output = StringIO()
+    call_command("followup_due", "--hours", "24", "--format", "json", stdout=output)
+    result = json.loads(output.getvalue())
+    assert result["escalated_now"] == 1
+    assert [row["task"] for row in result["due"]] == [overdue.pk, soon.pk]
+    assert result["due"][0]["status"] == "escalated"
+    assert result["due"][0]["overdue"] is True
+    entry = AuditEntry.objects.filter(object_type="followup.followuptask", object_id=str(overdue.pk),
+                                      action="change").get()
+    assert entry.actor_label == "followup_due command"
+
+
+def test_due_command_rejects_bad_hours(reference_data):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="--hours -1 is out of range"):
+        call_command("followup_due", "--hours", "-1")
+
+
+def test_queue_in_spanish(counselor, make_task):
+    make_task()
+    response = counselor.get("/followup/", HTTP_ACCEPT_LANGUAGE="es")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Registrar el intento" in html
+    assert "Contacte a cada persona dentro de las 72 horas" in html
