@@ -252,3 +252,46 @@ def test_simulate_same_seed_same_page(analyst):
     second = analyst.get("/planning/simulate/", query).content
     table = re.compile(rb"<table data-metrics>.*?</table>", re.S)
     assert table.search(first).group(0) == table.search(second).group(0)
+
+
+def placement_query(**values: str) -> dict:
+    query = {
+        "model": "mclp", "p": "2", "busy_fraction": "0.3", "weights": "population",
+        "candidates": "facilities",
+    }
+    return query | values
+
+
+def test_placement_lscp_radius_too_small(analyst):
+    query = placement_query(model="lscp", radius="1")
+    html = analyst.get("/planning/placement/", query).content.decode()
+    assert "There is a problem" in html
+    assert "zero-size array" not in html
+    assert "have no candidate site within the radius" in html
+    assert "Raise the radius to at least" in html
+
+
+def test_placement_lscp_names_unreachable_tracts(analyst):
+    query = placement_query(model="lscp", radius="30")
+    html = analyst.get("/planning/placement/", query).content.decode()
+    assert "data-status>Optimal<" in html
+    note = re.search(r"<p [^>]*data-uncoverable>(.*?)</p>", html, re.S)
+    assert note is not None
+    uncovered = [t for t in placement_map(html)["tracts"] if not t["covered"]]
+    assert uncovered
+    assert f"{len(uncovered)} tracts have no candidate site" in note.group(1)
+    assert uncovered[0]["geoid"] in note.group(1)
+    needed = float(re.search(r"A radius of ([0-9.]+) minutes", note.group(1)).group(1))
+    assert needed > 30
+    wider = placement_query(model="lscp", radius=str(needed))
+    html = analyst.get("/planning/placement/", wider).content.decode()
+    assert "data-status>Optimal<" in html
+    assert "data-uncoverable" not in html
+    assert all(t["covered"] for t in placement_map(html)["tracts"])
+
+
+def test_placement_gap_is_percent(analyst):
+    html = analyst.get("/planning/placement/", placement_query(radius="20")).content.decode()
+    gap = re.search(r"<dd data-gap>(.*?)</dd>", html)
+    assert gap is not None
+    assert gap.group(1) == "0.00%"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import logging
+import math
 import zoneinfo
 from collections import Counter
 from dataclasses import dataclass
@@ -344,6 +345,23 @@ def _placement(values: dict) -> dict:
         "result": result,
         "map": _map_data(result, instance, datapack),
         "time_limit": int(WEB_TIME_LIMIT),
+        "uncoverable": _uncoverable_note(result),
+        # HiGHS reports the relative gap as a fraction, inf when it has no bound.
+        "gap_percent": 100.0 * result.gap if math.isfinite(result.gap) else None,
+    }
+
+
+def _uncoverable_note(result: location.PlacementResult) -> dict | None:
+    """Describe the tracts set covering left out because no site is in range."""
+    tracts = result.details.get("uncoverable_points")
+    if not tracts:
+        return None
+    needed = result.details.get("radius_to_cover_all")
+    return {
+        "count": len(tracts),
+        "tracts": ", ".join(tracts),
+        # Rounded up, so that the radius shown does cover every tract.
+        "radius": None if needed is None else math.ceil(needed * 10.0) / 10.0,
     }
 
 

@@ -716,8 +716,11 @@ def solve_lscp(
 
     Raises :class:`CoverageInfeasibleError`, listing the points, when some
     point has no candidate site within the radius. With ``skip_uncoverable``
-    those points are left out and reported in ``uncovered_points`` instead.
-    Weights only feed the reported covered weight.
+    those points are left out and reported in ``uncovered_points`` instead,
+    and ``details`` gets ``uncoverable_points`` and ``radius_to_cover_all``
+    (None when some point has no route at all). It still raises when no
+    point at all is within the radius. Weights only feed the reported
+    covered weight.
     """
     start = time.perf_counter()
     problem = _prepare(costs, weights, population, fixed_sites)
@@ -725,8 +728,15 @@ def solve_lscp(
     radius_values = _radius_vector(radius, points)
     cover = _coverage(problem.costs, radius_values)
     coverable = cover.any(axis=1)
-    if not coverable.all() and not skip_uncoverable:
+    if not coverable.any() or (not coverable.all() and not skip_uncoverable):
         raise _uncoverable_error(problem, coverable)
+    details: dict[str, Any] = {}
+    if not coverable.all():
+        needed = float(problem.costs.min(axis=1).max())
+        details = {
+            "uncoverable_points": [problem.points[i] for i in np.flatnonzero(~coverable)],
+            "radius_to_cover_all": needed if math.isfinite(needed) else None,
+        }
 
     # Columns: y_j (site j open). Row r: sum_{j covers r} y_j >= 1.
     rows = np.flatnonzero(coverable)
@@ -755,6 +765,7 @@ def solve_lscp(
         chosen,
         start,
         objective=float(chosen.sum()),
+        details=details,
         **_coverage_fields(problem, covered, radius_values),
     )
 
