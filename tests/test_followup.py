@@ -118,6 +118,21 @@ def test_invalid_max_attempts_setting(settings, make_contact, at):
         close(screened(make_contact, MODERATE, at), at(30))
 
 
+@pytest.mark.parametrize(("name", "value"), [
+    ("FOLLOWUP_MAX_ATTEMPTS", 0), ("FOLLOWUP_MAX_ATTEMPTS", "3"), ("FOLLOWUP_DUE_HOURS", -72),
+])
+def test_system_check_reports_bad_setting(settings, name, value):
+    settings.FOLLOWUP_MAX_ATTEMPTS = 3
+    setattr(settings, name, value)
+    errors = services.check_protocol_settings()
+    assert len(errors) == 1
+    assert errors[0].msg.startswith(f"{name} is {value!r}")
+
+
+def test_system_check_passes_defaults():
+    assert services.check_protocol_settings() == []
+
+
 # --- Attempts, outcomes, escalation ----------------------------------------
 
 @pytest.mark.parametrize("outcome", ["reached", "reached_support_person", "declined"])

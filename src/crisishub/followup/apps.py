@@ -9,4 +9,9 @@ class FollowupConfig(AppConfig):
 
     def ready(self) -> None:
         # Creates follow-up tasks when contacts close and field encounters clear.
+        from django.core import checks
+
         from crisishub.followup import signals  # noqa: F401
+        from crisishub.followup.services import check_protocol_settings
+
+        checks.register(check_protocol_settings)

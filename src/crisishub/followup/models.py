@@ -1,8 +1,8 @@
 """Follow-up after a contact, and closed-loop referrals to the directory.
 
-A *follow-up task* asks the call center to reach a person again within 72
-hours of the contact or field encounter ending. Each *attempt* records one
-try and its outcome. A *referral* sends the person to a directory facility
+A *follow-up task* is the call center's duty to reach a person again
+within 72 hours of the contact or field encounter ending. Each *attempt*
+records one try and its outcome. A *referral* sends the person to a directory facility
 and tracks it from requested to accepted or rejected, then completed.
 """
 

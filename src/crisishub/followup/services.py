@@ -1,8 +1,8 @@
 """Follow-up tasks and referrals: creation, attempts, escalation, lifecycle.
 
 Every write goes through audited models, so each change lands in the audit
-trail with its actor. Invalid input raises InvalidInput and a state that
-forbids the change raises Conflict; either way nothing is saved.
+trail with its actor. Invalid input raises InvalidInput, and a state that
+forbids the change raises Conflict. In both cases nothing is saved.
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ import logging
 from typing import Any
 
 from django.conf import settings
+from django.core.checks import Error
 from django.core.exceptions import ImproperlyConfigured
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from crisishub.core.errors import Conflict, InvalidInput, NotFound
@@ -38,6 +39,22 @@ def _positive_setting(name: str, default: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ImproperlyConfigured(f"{name} is {value!r}; set it to a whole number of at least 1.")
     return value
+
+
+def check_protocol_settings(app_configs=None, **kwargs) -> list[Error]:
+    """Report invalid protocol settings at startup (a Django system check).
+
+    Tasks are created while a contact closes, so a bad value found only
+    then would fail the close after the contact was saved.
+    """
+    errors = []
+    for name, default in (("FOLLOWUP_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS),
+                          ("FOLLOWUP_DUE_HOURS", DEFAULT_DUE_HOURS)):
+        try:
+            _positive_setting(name, default)
+        except ImproperlyConfigured as error:
+            errors.append(Error(str(error), id="followup.E001"))
+    return errors
 
 
 def max_attempts() -> int:
@@ -96,18 +113,22 @@ def ensure_task(contact: Contact, *, at: dt.datetime | None = None) -> FollowUpT
     reason, risk_level, high_risk = needed
     now = at or timezone.now()
     ended = encounter_end(contact) or now
-    with transaction.atomic():
-        task = FollowUpTask.objects.create(
-            contact=contact, reason=reason, risk_level=risk_level, high_risk=high_risk,
-            ended_at=ended, due_at=ended + due_window(), max_attempts=max_attempts(),
-            created_at=now,
-        )
+    try:
+        with transaction.atomic():
+            task = FollowUpTask.objects.create(
+                contact=contact, reason=reason, risk_level=risk_level, high_risk=high_risk,
+                ended_at=ended, due_at=ended + due_window(), max_attempts=max_attempts(),
+                created_at=now,
+            )
+    except IntegrityError:
+        # A concurrent save of the same closed contact created it first.
+        return FollowUpTask.objects.get(contact=contact)
     logger.info("Follow-up task %s created for contact %s, due %s", task.pk, contact.pk, task.due_at)
     return task
 
 
 def extend_for_cleared_encounter(incident: Incident, cleared_at: dt.datetime) -> None:
-    """Move an active task's due time to 72 hours after a later field encounter ended."""
+    """Restart an active task's due window from a field encounter that ended after the task's end time."""
     task = FollowUpTask.objects.filter(contact_id=incident.contact_id, status__in=ACTIVE_STATUSES).first()
     if task is None or cleared_at <= task.ended_at:
         return
@@ -121,7 +142,7 @@ def extend_for_cleared_encounter(incident: Incident, cleared_at: dt.datetime) ->
 def check_outcome(outcome: str) -> None:
     if outcome not in AttemptOutcome.values:
         raise InvalidInput.for_field(
-            "outcome", f"Unknown outcome {outcome!r}.",
+            "outcome", f"Invalid outcome {outcome!r}.",
             f"Use one of: {', '.join(AttemptOutcome.values)}.",
         )
 
