@@ -303,3 +303,22 @@ def test_print_stylesheet_has_print_rules(client):
 
     assert "@media print" in css
     assert ".no-print { display: none; }" in css
+
+
+def test_old_version_step_page_redirects(team_client, plan):
+    services.review(plan, "Risk went up", None)
+
+    response = team_client.get(step_url(plan, 1))
+
+    assert response.status_code == 302
+    assert response["Location"] == f"/safety-plans/{plan.pk}/"
+
+
+def test_step_page_in_spanish(team_client, plan):
+    page = team_client.get(step_url(plan, 1), HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    copy = team_client.get(f"/safety-plans/{plan.pk}/copy/", HTTP_ACCEPT_LANGUAGE="es")
+
+    assert "Paso 1 de 6" in page
+    assert "Señales de advertencia" in page
+    assert "no es un contrato de no suicidio" in page
+    assert "Mi plan de seguridad" in copy.content.decode()

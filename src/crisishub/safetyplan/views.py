@@ -195,14 +195,15 @@ def _save(plan: SafetyPlan, step: int, request: HttpRequest) -> None:
 def step_page(request: HttpRequest, plan_id: int, step: int) -> HttpResponse:
     step = _parse_step(step)
     plan = access.plan_for_write(request.user, plan_id)
+    if not plan.is_current:
+        # A replaced version is read-only: show it whole instead of a form.
+        return redirect("safetyplan:detail", plan_id=plan.pk)
     if request.method == "GET":
         try:
             extra = max(0, min(int(request.GET.get("more", "0")), MAX_ENTRIES_PER_STEP))
         except ValueError:
             extra = 0
         return render(request, "safetyplan/step.html", _step_context(plan, step, extra_lines=extra))
-    if not plan.is_current:
-        return redirect("safetyplan:detail", plan_id=plan.pk)
     try:
         _save(plan, step, request)
     except DomainError as error:
