@@ -288,7 +288,7 @@ def test_printable_copy(team_client, plan):
     assert "Ana 916-555-0111" in page
     assert "Mi hija" in page
     assert "safetyplan/print.css" in page
-    # The copy holds the plan only: no record details.
+    # The copy contains the plan only, without details of the record.
     for private in ("Gate code 4321", "Test Caller Name", "916-555-0100",
                     plan.incident.number, "High", "risk"):
         assert private not in page, private

@@ -32,7 +32,8 @@ def assert_valid_careplan(resource: dict) -> None:
         assert subject["reference"].startswith("Patient/")
     for activity in resource.get("activity", []):
         detail = activity["detail"]
-        # A detail needs its status; reference and detail are exclusive.
+        # A detail needs its status, and an activity has a reference or a
+        # detail but not both (invariant cpl-3).
         assert detail["status"] in ACTIVITY_STATUS
         assert "reference" not in activity
         assert isinstance(detail.get("description", ""), str)

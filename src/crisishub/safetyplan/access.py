@@ -1,4 +1,4 @@
-"""Who may open a safety plan, checked on every request.
+"""Access rules for safety plans, checked on every request.
 
 - ``safetyplan.write_own``: a member of the team assigned to the plan's
   incident writes and reviews it.

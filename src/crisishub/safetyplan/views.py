@@ -2,9 +2,9 @@
 the counselor and supervisors read it, the person gets a printable copy,
 and supervisors export it as a FHIR R4 CarePlan.
 
-Each step form saves as the team types (htmx, answered with a save-status
-fragment) and again on Next or Back (a plain POST, answered with a
-redirect), so a reload never loses what the server acknowledged.
+Each step form saves as the team types (an htmx request, which returns a
+save-status fragment) and again on Next or Back (a plain POST, which
+returns a redirect), so a reload keeps every entry the server saved.
 """
 
 from __future__ import annotations
@@ -62,6 +62,9 @@ def signed_in(view):
 
 
 def _error_response(request: HttpRequest, error: DomainError, template: str, context: dict):
+    plan = context.get("plan")
+    logger.info("Rejected a safety plan change (plan %s) by %s: %s",
+                plan.pk if plan else "-", request.user, error.message)
     context = {**context, "error": error.message,
                "error_fix": error.errors[0].fix if error.errors else ""}
     if is_htmx(request):
@@ -163,7 +166,10 @@ def _step_context(plan: SafetyPlan, step: int, texts: list[str] | None = None,
     context = {"plan": plan, "step": step, "step_count": len(Step), "reason_step": REASON_STEP,
                "step_links": [(s.value, s.label) for s in Step]}
     if step == REASON_STEP:
-        context["reason"] = plan.reason_for_living if texts is None else (texts[0] if texts else "")
+        if texts is None:
+            context["reason"] = plan.reason_for_living
+        else:
+            context["reason"] = texts[0] if texts else ""
         return context
     if texts is None:
         texts = list(plan.entries.filter(step=step).order_by("position").values_list("text", flat=True))
@@ -246,7 +252,7 @@ def add_suggestion(request: HttpRequest, plan_id: int) -> HttpResponse:
 @require_POST
 @signed_in
 def review(request: HttpRequest, plan_id: int) -> HttpResponse:
-    """Start a new version after a risk change; the old one turns read-only."""
+    """Start a new version after a risk change. The old one turns read-only."""
     plan = access.plan_for_write(request.user, plan_id)
     try:
         successor = services.review(plan, request.POST.get("review_reason", ""), request.user)
