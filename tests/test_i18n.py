@@ -25,14 +25,18 @@ REQUIRED_SOURCES = (
 
 def read_po(path: Path) -> dict[str, tuple[str, list[str]]]:
     """Return msgid to (msgstr, source references) of a .po file; a plural
-    entry's msgstr is its singular form."""
+    entry's msgstr is its singular form, and a msgctxt prefixes its msgid."""
     catalog = {}
     for block in path.read_text(encoding="utf-8").split("\n\n"):
+        context = re.search(r'^msgctxt "(.*)"$', block, re.M)
         msgid = re.search(r'^msgid ((?:".*"\n?)+)', block, re.M)
         msgstr = re.search(r'^msgstr(?:\[0\])? ((?:".*"\n?)+)', block, re.M)
         if not msgid or not msgstr:
             continue
         key = "".join(re.findall(r'"(.*)"', msgid.group(1)))
+        if context:
+            # A .mo file stores a context entry under "context\x04msgid".
+            key = f"{context.group(1)}\x04{key}"
         references = [ref.rsplit(":", 1)[0] for line in re.findall(r"^#: (.*)$", block, re.M)
                       for ref in line.split()]
         if key:
@@ -82,6 +86,24 @@ def test_language_switcher_sets_spanish(counselor):
     assert '<html lang="es">' in page
     assert "Iniciar un contacto" in page
     assert "Referidos por la API" in page
+
+
+def test_language_switcher_names_each_language_in_itself(counselor):
+    """Someone who reads only English must find "English" in the Spanish page."""
+    for language in ("en", "es"):
+        page = counselor.get("/counselor/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        assert 'lang="en">English</option>' in page
+        assert 'lang="es">Español</option>' in page
+
+
+def test_priority_none_is_feminine_in_spanish():
+    from django.utils import translation
+
+    from crisishub.consoles.forms import PRIORITY_CHOICES
+
+    with translation.override("es"):
+        assert str(PRIORITY_CHOICES[0][1]) == "Ninguna"
+        assert str(translation.gettext("None")) == "Ninguno"
 
 
 def test_accept_language_header_selects_spanish(counselor):
@@ -271,3 +293,23 @@ def test_dispatch_alerts_in_spanish(client, personas, fleet, make_contact, setti
     assert "CWRT-5 no ha reportado en el lugar desde las" in page
     assert "EMERGENCY alert from team" not in page
     assert "has not checked in on scene since" not in page
+
+
+def test_map_control_titles_in_spanish(counselor, client, personas):
+    """Leaflet's zoom buttons get their titles from the page, not in English."""
+    from crisishub.core.models import Contact
+
+    counselor.post("/counselor/start/", {
+        "start_key": "start-key-es-zoom-0123456789", "source": "988_transfer",
+        "channel": "phone", "preferred_language": "es",
+    })
+    contact = Contact.objects.get()
+    contact_page = counselor.get(
+        f"/counselor/contacts/{contact.pk}/", HTTP_ACCEPT_LANGUAGE="es"
+    ).content.decode()
+    client.force_login(personas["dispatcher"])
+    board = client.get("/dispatch/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+
+    for page in (contact_page, board):
+        assert '"zoom_in_title": "Acercar"' in page
+        assert '"zoom_out_title": "Alejar"' in page

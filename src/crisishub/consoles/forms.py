@@ -11,6 +11,7 @@ import math
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from crisishub.core.errors import DomainError
 from crisishub.core.models import (
@@ -227,7 +228,7 @@ class AssessmentForm(forms.Form):
         }
 
 
-PRIORITY_CHOICES = [("", _("None")), ("1", _("1 (most urgent)")), ("2", "2"), ("3", "3")]
+PRIORITY_CHOICES = [("", pgettext_lazy("priority", "None")), ("1", _("1 (most urgent)")), ("2", "2"), ("3", "3")]
 
 
 class DecisionForm(forms.Form):

@@ -298,6 +298,8 @@ def _workflow_context(contact: Contact, draft: ContactDraft, **overrides) -> dic
         "map_config": {
             "tile_url": settings.MAP_TILE_URL,
             "attribution": settings.MAP_TILE_ATTRIBUTION,
+            "zoom_in_title": _("Zoom in"),
+            "zoom_out_title": _("Zoom out"),
         },
         "workflow_error": "",
         "cssrs_error": "",

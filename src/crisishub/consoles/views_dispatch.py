@@ -80,6 +80,8 @@ def _render_console(request: HttpRequest, selected: int | None, *,
             "map_config": {
                 "tile_url": settings.MAP_TILE_URL,
                 "attribution": settings.MAP_TILE_ATTRIBUTION,
+                "zoom_in_title": _("Zoom in"),
+                "zoom_out_title": _("Zoom out"),
                 "features_url": reverse("dispatch:map_data"),
                 "board_url": reverse("dispatch:board"),
                 "queue_url": reverse("dispatch:queue"),

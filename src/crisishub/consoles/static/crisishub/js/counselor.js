@@ -167,9 +167,15 @@
     var lat = parseFloat(element.dataset.lat);
     var lon = parseFloat(element.dataset.lon);
     var hasPoint = !isNaN(lat) && !isNaN(lon);
-    map = window.L.map(element, { keyboard: true }).setView(
+    map = window.L.map(element, { keyboard: true, zoomControl: false }).setView(
       hasPoint ? [lat, lon] : [38.5816, -121.4944], hasPoint ? 14 : 10
     );
+    // Leaflet's own control titles are English; the server sends them translated.
+    window.L.control.zoom({
+      zoomInTitle: config.zoom_in_title || "Zoom in",
+      zoomOutTitle: config.zoom_out_title || "Zoom out",
+    }).addTo(map);
+    map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
     marker = null;
     if (config.tile_url) {
       window.L.tileLayer(config.tile_url, { attribution: config.attribution || "", maxZoom: 19 }).addTo(map);

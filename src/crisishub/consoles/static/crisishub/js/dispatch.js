@@ -152,7 +152,13 @@
     if (!element || typeof L === "undefined") {
       return;
     }
-    map = L.map(element, { zoomSnap: 0.25 });
+    map = L.map(element, { zoomSnap: 0.25, zoomControl: false });
+    // Leaflet's own control titles are English; the server sends them translated.
+    L.control.zoom({
+      zoomInTitle: mapConfig.zoom_in_title || "Zoom in",
+      zoomOutTitle: mapConfig.zoom_out_title || "Zoom out",
+    }).addTo(map);
+    map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
     if (mapConfig.tile_url) {
       L.tileLayer(mapConfig.tile_url, {
         attribution: mapConfig.attribution || "",
