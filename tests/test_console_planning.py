@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 import pytest
 
@@ -295,3 +296,56 @@ def test_placement_gap_is_percent(analyst):
     gap = re.search(r"<dd data-gap>(.*?)</dd>", html)
     assert gap is not None
     assert gap.group(1) == "0.00%"
+
+
+def staffing_query(**values: str) -> dict:
+    query = {
+        "source": "borrowed", "mobile_share": "0.2", "aht": "12", "target_seconds": "20",
+        "service_level": "0.8", "shrinkage": "0.3", "busy_minutes": "112.5",
+        "max_wait_probability": "0.1",
+    }
+    return query | values
+
+
+def test_staffing_rejects_load_above_limit(analyst):
+    query = staffing_query(weekly_calls="100000000", aht="1440", patience="1")
+    html = analyst.get("/planning/staffing/", query).content.decode()
+    assert "There is a problem" in html
+    assert "Calls per week" in html
+    assert "<tr><td>" not in html
+    query = staffing_query(weekly_calls="1000000", aht="1440", patience="1")
+    started = time.monotonic()
+    html = analyst.get("/planning/staffing/", query).content.decode()
+    assert time.monotonic() - started < 10
+    assert "There is a problem" in html
+    assert "erlangs at" in html
+    assert "is above 10,000; lower the calls per week or the mean handle time" in html
+    assert "<tr><td>" not in html
+
+
+def test_staffing_largest_load_is_fast(analyst):
+    # Toronto's busiest hour has about 1.1% of the week's calls, so 37,000
+    # calls a week with 1,440-minute calls is just under 10,000 erlangs.
+    query = staffing_query(weekly_calls="37000", aht="1440", patience="1")
+    started = time.monotonic()
+    html = analyst.get("/planning/staffing/", query).content.decode()
+    assert time.monotonic() - started < 60
+    assert "There is a problem" not in html
+    assert html.count("<tr><td>") == 168
+
+
+@pytest.mark.parametrize("field", ["aht", "patience", "target_seconds"])
+def test_staffing_rejects_huge_minutes(analyst, field):
+    html = analyst.get("/planning/staffing/", staffing_query(**{field: "1e308"})).content.decode()
+    assert "There is a problem" in html
+    assert "<tr><td>" not in html
+
+
+def test_profile_rejects_huge_weekly_calls(analyst):
+    query = {"source": "borrowed", "weekly_calls": "1e308", "mobile_share": "0.2"}
+    html = analyst.get("/planning/profile/", query).content.decode()
+    assert "There is a problem" in html
+    assert "10000000" in html.replace(",", "").replace(".0", "")
+    assert "data-weekly-calls" not in html
+    response = analyst.get("/planning/profile/heatmap.png", query)
+    assert response.status_code == 400

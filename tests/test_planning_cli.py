@@ -553,3 +553,14 @@ def test_plan_output_closed_early(tmp_path):
     assert process.returncode == 1
     assert "Traceback" not in stderr
     assert "BrokenPipeError" not in stderr
+
+
+@pytest.mark.parametrize(
+    ("option", "expected"),
+    [
+        ("--weekly-calls", "invalid --weekly-calls 1e+308: use 0 to 10,000,000"),
+        ("--annual-calls", "invalid --annual-calls 1e+308: use 0 to 521,785,714"),
+    ],
+)
+def test_profile_rejects_huge_volume(capsys, option, expected):
+    assert expected in run_error(capsys, ["profile", option, "1e308"])

@@ -29,6 +29,7 @@ from crisishub.core.access import require
 from crisishub.core.models import Contact, Incident, Station
 from crisishub.planning import erlang, location
 from crisishub.planning import profile as demand
+from crisishub.planning import cli_staffing as staffing_limits
 from crisishub.planning import simulation as sim
 from crisishub.planning.teams import TeamTimes, teams_needed
 
@@ -99,7 +100,7 @@ SOURCE_CHOICES = [
 class ProfileForm(forms.Form):
     source = forms.ChoiceField(choices=SOURCE_CHOICES, initial="auto", label=_("Demand data"))
     weekly_calls = forms.FloatField(
-        required=False, min_value=0, label=_("Calls per week"),
+        required=False, min_value=0, max_value=demand.MAX_WEEKLY_VOLUME, label=_("Calls per week"),
         help_text=_("Scale the profile to this weekly volume. Empty: the data's own volume."),
     )
     mobile_share = forms.FloatField(
@@ -109,13 +110,20 @@ class ProfileForm(forms.Form):
 
 
 class StaffingForm(ProfileForm):
-    aht = forms.FloatField(initial=12.0, min_value=0.1, label=_("Mean handle time (minutes)"))
-    target_seconds = forms.FloatField(initial=20.0, min_value=0, label=_("Answer target (seconds)"))
+    aht = forms.FloatField(
+        initial=12.0, min_value=0.1, max_value=staffing_limits.MAX_MINUTES,
+        label=_("Mean handle time (minutes)"),
+    )
+    target_seconds = forms.FloatField(
+        initial=20.0, min_value=0, max_value=staffing_limits.MAX_TARGET_SECONDS,
+        label=_("Answer target (seconds)"),
+    )
     service_level = forms.FloatField(
         initial=0.8, min_value=0.01, max_value=0.99, label=_("Service level target (0 to 1)")
     )
     patience = forms.FloatField(
-        required=False, min_value=0.1, label=_("Mean caller patience (minutes)"),
+        required=False, min_value=0.1, max_value=staffing_limits.MAX_MINUTES,
+        label=_("Mean caller patience (minutes)"),
         help_text=_("Set it to use Erlang A, with abandonment. Empty: Erlang C."),
     )
     shrinkage = forms.FloatField(initial=0.3, min_value=0, max_value=0.95, label=_("Shrinkage (0 to 0.95)"))
@@ -247,7 +255,10 @@ def staffing_page(request: HttpRequest) -> HttpResponse:
     form = _bound(StaffingForm, request)
     context = {"form": form}
     if form.is_bound and form.is_valid():
-        context |= _staffing(form)
+        try:
+            context |= _staffing(form)
+        except ValueError as error:
+            form.add_error(None, str(error))
     return render(request, "consoles/planning/staffing.html", context)
 
 
@@ -257,6 +268,7 @@ def _staffing(form: StaffingForm) -> dict:
     calls = np.array([row["calls"] for row in summary["hours"]])
     mobile = np.array([row["mobile_responses"] for row in summary["hours"]])
     load = erlang.offered_load(calls, 60.0, values["aht"])
+    _check_staffing_load(calls, load)
     goal = erlang.StaffingGoal(
         target_time=values["target_seconds"] / 60.0,
         service_level=values["service_level"],
@@ -290,6 +302,23 @@ def _staffing(form: StaffingForm) -> dict:
         "max_teams": int(teams.agents.max()),
         "team_hours": int(teams.agents.sum()),
     }
+
+
+def _check_staffing_load(calls: np.ndarray, load: np.ndarray) -> None:
+    """Apply the command line's bounds, which keep the Erlang search short."""
+    peak = int(np.argmax(load))
+    hour = f"{demand.DAYS[peak // 24]} {peak % 24:02d}:00"
+    if calls.max() > staffing_limits.MAX_CALLS:
+        raise ValueError(
+            f"the busiest hour has {calls.max():,.0f} calls, above "
+            f"{staffing_limits.MAX_CALLS:,}; lower the calls per week"
+        )
+    if load[peak] > staffing_limits.MAX_LOAD:
+        raise ValueError(
+            f"offered load {load[peak]:,.0f} erlangs at {hour} (calls x mean handle "
+            f"time / 60 minutes) is above {staffing_limits.MAX_LOAD:,.0f}; lower the "
+            "calls per week or the mean handle time"
+        )
 
 
 @console_login_required

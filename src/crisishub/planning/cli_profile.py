@@ -142,12 +142,16 @@ def _load(args: argparse.Namespace) -> tuple[demand.DemandProfile, object]:
 
 
 def _weekly(args: argparse.Namespace) -> float | None:
+    max_weekly = demand.MAX_WEEKLY_VOLUME
     if args.annual_calls is not None:
-        if not args.annual_calls >= 0:
-            raise ValueError(f"invalid --annual-calls {args.annual_calls}: use 0 or more")
+        max_annual = max_weekly * 365.25 / 7.0
+        if not 0 <= args.annual_calls <= max_annual:
+            raise ValueError(
+                f"invalid --annual-calls {args.annual_calls:g}: use 0 to {max_annual:,.0f}"
+            )
         return demand.weekly_from_annual(args.annual_calls)
-    if args.weekly_calls is not None and not args.weekly_calls >= 0:
-        raise ValueError(f"invalid --weekly-calls {args.weekly_calls}: use 0 or more")
+    if args.weekly_calls is not None and not 0 <= args.weekly_calls <= max_weekly:
+        raise ValueError(f"invalid --weekly-calls {args.weekly_calls:g}: use 0 to {max_weekly:,.0f}")
     return args.weekly_calls
 
 

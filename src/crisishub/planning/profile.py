@@ -39,6 +39,11 @@ TORONTO_NOTE = (
 )
 
 
+MAX_WEEKLY_VOLUME = 10_000_000.0
+"""Largest weekly volume a profile may be scaled to. Ten million calls a week
+is far above any crisis line, and it keeps the staffing search short."""
+
+
 @dataclass(frozen=True)
 class DemandProfile:
     """Counts by hour of week and the number of weeks they cover."""
@@ -66,8 +71,10 @@ class DemandProfile:
         Without ``weekly_volume`` the source's own weekly mean is used.
         """
         volume = self.weekly_volume if weekly_volume is None else weekly_volume
-        if not volume >= 0:
-            raise ValueError(f"invalid weekly volume {volume}: use 0 or more")
+        if not 0 <= volume <= MAX_WEEKLY_VOLUME:
+            raise ValueError(
+                f"invalid weekly volume {volume:g}: use 0 to {MAX_WEEKLY_VOLUME:,.0f}"
+            )
         return self.shares() * volume
 
 
