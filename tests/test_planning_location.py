@@ -646,3 +646,57 @@ def test_lscp_point_without_route():
     costs = np.array([[1.0, 2.0], [np.inf, np.inf]])
     with pytest.raises(ValueError, match="no finite cost to any site.*'1'"):
         location.solve_lscp(costs, 5.0)
+
+
+# --- cost and weight file values -----------------------------------------------
+
+
+def test_cost_too_large_for_float(tmp_path):
+    path = write(tmp_path / "c.csv", "pt,A,B\np1,1,1e400\np2,inf,Infinity\n")
+    with pytest.raises(CostFileError, match=r"line 2, column 3 \(point 'p1', site 'B'\): '1e400' is too large"):
+        read_cost_matrix(path)
+    fine = write(tmp_path / "ok.csv", "pt,A,B\np1,1,2\np2,inf,Infinity\n")
+    assert np.isinf(read_cost_matrix(fine).values[1]).all()
+
+
+def test_weights_first_row_is_data(tmp_path):
+    costs = CostMatrix(("p1", "p2"), ("A",), np.ones((2, 1)))
+    path = write(tmp_path / "w.csv", "p1,many\np2,5\n")
+    with pytest.raises(CostFileError, match=r"line 1, column 2 \(point 'p1'\): 'many' is not a number"):
+        read_weights(path, costs.points)
+    header = write(tmp_path / "h.csv", "tract,people\np1,3\np2,5\n")
+    assert read_weights(header, costs.points).tolist() == [3.0, 5.0]
+
+
+def test_weights_inf_names_line(tmp_path):
+    costs = CostMatrix(("p1", "p2"), ("A",), np.ones((2, 1)))
+    path = write(tmp_path / "w.csv", "p1,3\np2,inf\n")
+    with pytest.raises(CostFileError, match=r"w.csv, line 2, column 2 \(point 'p2'\): 'inf' is too large"):
+        read_weights(path, costs.points)
+
+
+def test_population_errors_say_population(tmp_path):
+    costs = CostMatrix(("p1", "p2"), ("A",), np.ones((2, 1)))
+    path = write(tmp_path / "people.csv", "p1,3\n")
+    with pytest.raises(CostFileError, match="1 demand points have no population"):
+        read_weights(path, costs.points, kind="population")
+
+
+def test_weights_sum_overflow(tmp_path):
+    costs = CostMatrix(("p1", "p2"), ("A",), np.ones((2, 1)))
+    path = write(tmp_path / "w.csv", "p1,1e308\np2,1e308\n")
+    with pytest.raises(CostFileError, match="weight values sum to more than the largest float"):
+        read_weights(path, costs.points)
+    with pytest.raises(ValueError, match="weights sum to more than the largest float"):
+        location.solve_mclp(costs.values, 1, 5.0, [1e308, 1e308])
+
+
+def test_cli_population_file_error(capsys, cost_files, tmp_path):
+    costs, _ = cost_files
+    people = write(tmp_path / "people.csv", "t1,1000\n")
+    code, _, err = run_placement(
+        capsys, "--model", "mclp", "--costs", str(costs), "--population", str(people),
+        "--p", "2", "--radius", "10",
+    )
+    assert code == 2
+    assert "4 demand points have no population" in err

@@ -211,7 +211,9 @@ def _load_instance(args: argparse.Namespace) -> Instance:
         costs = read_cost_matrix(args.costs)
         weights = read_weights(args.weights, costs.points) if args.weights else None
         population = (
-            read_weights(args.population, costs.points) if args.population else None
+            read_weights(args.population, costs.points, kind="population")
+            if args.population
+            else None
         )
         return Instance(costs, weights, population, args.radius, "cost unit")
     return _datapack_instance(args.candidates, args.radius)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import logging
 import math
+import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,20 +66,33 @@ class CostMatrix:
         return cls(tuple(points), tuple(sites), array)
 
 
-def _parse_number(text: str, where: str) -> float:
-    """Parse one numeric cell, naming its position in the error."""
+_INF_WORDS = frozenset({"inf", "+inf", "infinity", "+infinity"})
+
+
+def _parse_number(text: str, where: str, *, cost: bool = True) -> float:
+    """Parse one numeric cell, naming its position in the error.
+
+    A cost may be ``inf`` (no route) when the cell says so; a weight may not.
+    A number too large for a float, such as ``1e400``, is an error either way.
+    """
     cell = text.strip()
     if not cell:
         raise CostFileError(f"{where}: the cell is empty; write a number")
+    no_route = " (use 'inf' for a pair with no route)" if cost else ""
     try:
         value = float(cell)
     except ValueError:
         raise CostFileError(
-            f"{where}: {cell!r} is not a number; write the value as a number "
-            "(use 'inf' for a pair with no route)"
+            f"{where}: {cell!r} is not a number; write the value as a number{no_route}"
         ) from None
     if math.isnan(value):
         raise CostFileError(f"{where}: the value is NaN; write a number")
+    if math.isinf(value) and (not cost or cell.lower() not in _INF_WORDS):
+        limit = f"{sys.float_info.max:.3g}"
+        raise CostFileError(
+            f"{where}: {cell!r} is too large; write a finite number up to {limit}"
+            f"{no_route}"
+        )
     if value < 0:
         raise CostFileError(
             f"{where}: the value {value:g} is negative; costs and weights must "
@@ -248,13 +262,16 @@ def read_weights(
     *,
     id_column: str | None = None,
     weight_column: str | None = None,
+    kind: str = "weight",
 ) -> np.ndarray:
     """Read demand weights and return them in the order of ``points``.
 
     Without column names the first column is the point id and the second the
     weight, and a first row whose weight cell is not a number is taken as a
-    header. With column names, the first row must be a header that has them.
-    Every point needs exactly one weight, and the file may name no others.
+    header, unless its first cell is one of ``points``. With column names, the
+    first row must be a header that has them. Every point needs exactly one
+    finite weight, and the file may name no others. ``kind`` names the values
+    in errors, for example "population".
     """
     path = Path(path)
     rows = list(_rows(path))
@@ -267,7 +284,11 @@ def read_weights(
             id_at = _column_index(header, id_column, path)
         if weight_column is not None:
             weight_at = _column_index(header, weight_column, path)
-    elif len(rows[0][1]) > 1 and not _looks_numeric(rows[0][1][1]):
+    elif (
+        len(rows[0][1]) > 1
+        and not _looks_numeric(rows[0][1][1])
+        and rows[0][1][0].strip() not in points
+    ):
         rows.pop(0)
 
     weights: dict[str, float] = {}
@@ -276,32 +297,41 @@ def read_weights(
             raise CostFileError(
                 f"{path}, line {line}: expected at least "
                 f"{max(id_at, weight_at) + 1} cells but found {len(cells)}; "
-                "write the point id and its weight"
+                f"write the point id and its {kind}"
             )
         point = cells[id_at].strip()
         if point in weights:
             raise CostFileError(
-                f"{path}, line {line}: point {point!r} has a second weight; "
+                f"{path}, line {line}: point {point!r} has a second {kind}; "
                 "keep one row per point"
             )
         where = f"{path}, line {line}, column {weight_at + 1} (point {point!r})"
-        weights[point] = _parse_number(cells[weight_at], where)
-    return _order_weights(weights, points, path)
+        weights[point] = _parse_number(cells[weight_at], where, cost=False)
+    ordered = _order_weights(weights, points, path, kind)
+    with np.errstate(over="ignore"):
+        total = float(ordered.sum())
+    if not math.isfinite(total):
+        raise CostFileError(
+            f"{path}: the {kind} values sum to more than the largest float "
+            f"({sys.float_info.max:.3g}); scale them down, for example to "
+            "thousands of people"
+        )
+    return ordered
 
 
 def _order_weights(
-    weights: dict[str, float], points: Sequence[str], path: Path
+    weights: dict[str, float], points: Sequence[str], path: Path, kind: str
 ) -> np.ndarray:
     missing = [point for point in points if point not in weights]
     if missing:
         raise CostFileError(
-            f"{path}: {len(missing)} demand points have no weight, for example "
+            f"{path}: {len(missing)} demand points have no {kind}, for example "
             f"{missing[:5]}; add a row for each point of the cost matrix"
         )
     extra = sorted(set(weights) - set(points))
     if extra:
         raise CostFileError(
-            f"{path}: {len(extra)} weights name points that are not in the cost "
-            f"matrix, for example {extra[:5]}; remove them or add the points"
+            f"{path}: {len(extra)} {kind} rows name points that are not in the "
+            f"cost matrix, for example {extra[:5]}; remove them or add the points"
         )
     return np.array([weights[point] for point in points], dtype=float)

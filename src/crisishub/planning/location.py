@@ -393,6 +393,13 @@ def _check_vector(
             f"{name}[{bad[0]}] is {array[bad[0]]}; {name} must be finite and zero "
             "or more"
         )
+    with np.errstate(over="ignore"):
+        total = float(array.sum())
+    if not math.isfinite(total):
+        raise ValueError(
+            f"{name} sum to more than the largest float ({sys.float_info.max:.3g}); "
+            "scale them down"
+        )
     return array
 
 
