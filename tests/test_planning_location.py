@@ -671,7 +671,7 @@ def test_weights_first_row_is_data(tmp_path):
 def test_weights_inf_names_line(tmp_path):
     costs = CostMatrix(("p1", "p2"), ("A",), np.ones((2, 1)))
     path = write(tmp_path / "w.csv", "p1,3\np2,inf\n")
-    with pytest.raises(CostFileError, match=r"w.csv, line 2, column 2 \(point 'p2'\): 'inf' is too large"):
+    with pytest.raises(CostFileError, match=r"w.csv, line 2, column 2 \(point 'p2'\): the value is inf"):
         read_weights(path, costs.points)
 
 

@@ -72,7 +72,7 @@ _INF_WORDS = frozenset({"inf", "+inf", "infinity", "+infinity"})
 def _parse_number(text: str, where: str, *, cost: bool = True) -> float:
     """Parse one numeric cell, naming its position in the error.
 
-    A cost may be ``inf`` (no route) when the cell says so; a weight may not.
+    A cost cell may contain ``inf`` (no route); a weight cell may not.
     A number too large for a float, such as ``1e400``, is an error either way.
     """
     cell = text.strip()
@@ -87,7 +87,9 @@ def _parse_number(text: str, where: str, *, cost: bool = True) -> float:
         ) from None
     if math.isnan(value):
         raise CostFileError(f"{where}: the value is NaN; write a number")
-    if math.isinf(value) and (not cost or cell.lower() not in _INF_WORDS):
+    if math.isinf(value) and cell.lower() in _INF_WORDS and not cost:
+        raise CostFileError(f"{where}: the value is inf; write a finite number")
+    if math.isinf(value) and cell.lower() not in _INF_WORDS:
         limit = f"{sys.float_info.max:.3g}"
         raise CostFileError(
             f"{where}: {cell!r} is too large; write a finite number up to {limit}"
