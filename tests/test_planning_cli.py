@@ -564,3 +564,10 @@ def test_plan_output_closed_early(tmp_path):
 )
 def test_profile_rejects_huge_volume(capsys, option, expected):
     assert expected in run_error(capsys, ["profile", option, "1e308"])
+
+
+def test_staffing_load_error_advice(capsys):
+    # load = calls x aht / interval, so only a longer interval lowers it.
+    error = run_error(capsys, ["staffing", "--calls", "1000000", "--aht", "60"])
+    assert "lower --calls or --aht, or use a longer --interval" in error
+    assert "shorter" not in error

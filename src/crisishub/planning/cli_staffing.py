@@ -182,7 +182,7 @@ def _validate(args: argparse.Namespace, calls: np.ndarray, aht: np.ndarray) -> N
         raise ValueError(
             f"offered load {load[index]:,.0f} erlangs{_row_text(args, index)} is above "
             f"{MAX_LOAD:,.0f} (calls x aht / interval): lower --calls or --aht, or "
-            "use a shorter --interval"
+            "use a longer --interval"
         )
     if args.patience is not None and not 0.0 < args.patience <= MAX_MINUTES:
         raise ValueError(
