@@ -571,3 +571,31 @@ def test_staffing_load_error_advice(capsys):
     error = run_error(capsys, ["staffing", "--calls", "1000000", "--aht", "60"])
     assert "lower --calls or --aht, or use a longer --interval" in error
     assert "shorter" not in error
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (1565029.0, "1,565,029"),
+        (2848268129.7145104, "2,848,268,129.71"),
+        (0.004410857317461778, "0.00441086"),
+        (12.5, "12.5"),
+        (-3.0, "-3"),
+        (1e20, "1e+20"),
+    ],
+)
+def test_emit_table_keeps_large_numbers(value, expected):
+    stream = io.StringIO()
+    emit({"covered": value}, "table", stream)
+    assert stream.getvalue().splitlines()[2].split() == ["covered", expected]
+
+
+def test_placement_table_covered_population(capsys):
+    code = main(
+        ["placement", "--model", "mclp", "--p", "2", "--radius", "20",
+         "--candidates", "facilities", "--format", "table"]
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "1,585,055" in out
+    assert "e+06" not in out

@@ -38,10 +38,24 @@ def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
-        return f"{value:.6g}"
+        return _float_cell(value)
     if isinstance(value, (list, dict)):
         return json.dumps(value)
     return str(value)
+
+
+def _float_cell(value: float) -> str:
+    """Format a float for a table without losing the digits of large values.
+
+    Whole numbers print in full with thousands separators, large fractional
+    values with 2 decimals, and the rest with 6 significant digits.
+    """
+    size = abs(value)
+    if size < 1e15 and value.is_integer():
+        return f"{value:,.0f}"
+    if 1e5 <= size < 1e15:
+        return f"{value:,.2f}"
+    return f"{value:.6g}"
 
 
 def _table(rows: Sequence[Mapping[str, Any]]) -> str:
