@@ -700,3 +700,47 @@ def test_cli_population_file_error(capsys, cost_files, tmp_path):
     )
     assert code == 2
     assert "4 demand points have no population" in err
+
+
+@pytest.mark.parametrize(
+    ("model", "extra"),
+    [
+        ("mclp", ["--p", "2", "--radius", "10"]),
+        ("lscp", ["--radius", "10"]),
+        ("mexclp", ["--p", "2", "--radius", "10", "--busy-fraction", "0.5", "--max-teams-per-site", "1"]),
+        ("pmedian", ["--p", "2"]),
+    ],
+)
+def test_cli_assignment_every_model(capsys, tmp_path, model, extra):
+    costs = write(
+        tmp_path / "costs.csv", "pt,north,south,east\nt1,5,30,20\nt2,40,6,35\nt3,inf,9,inf\n"
+    )
+    code, out, err = run_placement(
+        capsys, "--model", model, "--costs", str(costs), *extra, "--assignment",
+        "--format", "json",
+    )
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["sites"] == ["north", "south"]
+    assert data["assignment"] == {"t1": "north", "t2": "south", "t3": "south"}
+
+
+def test_cli_assignment_point_without_route(capsys, tmp_path):
+    costs = write(tmp_path / "costs.csv", "pt,A,B\nt1,1,inf\nt2,inf,inf\n")
+    code, out, err = run_placement(
+        capsys, "--model", "mclp", "--costs", str(costs), "--p", "1", "--radius", "5",
+        "--assignment", "--format", "json",
+    )
+    assert code == 0, err
+    assert json.loads(out)["assignment"] == {"t1": "A", "t2": None}
+
+
+def test_cli_candidates_with_costs_rejected(capsys, cost_files):
+    costs, _ = cost_files
+    code, out, err = run_placement(
+        capsys, "--model", "pmedian", "--costs", str(costs), "--p", "2",
+        "--candidates", "facilities",
+    )
+    assert code == 2
+    assert out == ""
+    assert "--candidates works only with the data pack" in err

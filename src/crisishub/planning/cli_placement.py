@@ -109,9 +109,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--candidates",
         choices=("tracts", "facilities", "both"),
-        default="both",
         help="Data pack candidate sites: tract centres, open facilities or both "
-        "(default both).",
+        "(default both). Not with --costs, whose columns are the sites.",
     )
     parser.add_argument(
         "--time-limit",
@@ -123,7 +122,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--assignment",
         action="store_true",
-        help="Also print each demand point's nearest selected site.",
+        help="Also print each demand point's nearest selected site (null when "
+        "no selected site has a route to it).",
     )
     parser.add_argument(
         "--format", choices=("json", "table"), default="table", help="Output format."
@@ -202,6 +202,12 @@ def _check_arguments(args: argparse.Namespace) -> None:
             "--weights works only with --costs; the data pack weights tracts by "
             "population"
         )
+    if args.candidates and args.costs:
+        raise UsageError(
+            "--candidates works only with the data pack; with --costs the "
+            "candidate sites are the cost file's columns, so drop --candidates "
+            "or --costs"
+        )
     if args.time_limit is not None and not args.time_limit > 0:
         raise UsageError(f"--time-limit is {args.time_limit:g}; give a positive value")
 
@@ -216,7 +222,7 @@ def _load_instance(args: argparse.Namespace) -> Instance:
             else None
         )
         return Instance(costs, weights, population, args.radius, "cost unit")
-    return _datapack_instance(args.candidates, args.radius)
+    return _datapack_instance(args.candidates or "both", args.radius)
 
 
 def _datapack_instance(candidates: str, radius: float | None) -> Instance:
@@ -333,9 +339,26 @@ def _summary(
         "max_cost": result.max_cost,
     }
     data |= {key: value for key, value in optional.items() if value is not None}
-    if args.assignment and result.assignment is not None:
-        data["assignment"] = result.assignment
+    if args.assignment:
+        data["assignment"] = result.assignment or _nearest_sites(result, instance.costs)
     return data
+
+
+def _nearest_sites(
+    result: location.PlacementResult, costs: CostMatrix
+) -> dict[str, str | None]:
+    """Map each point to its nearest selected site, or None with no route to one.
+
+    The covering models (mclp, lscp, mexclp) return no assignment of their own.
+    """
+    chosen = list(result.site_indices)
+    sub = costs.values[:, chosen]
+    nearest = np.argmin(sub, axis=1)
+    reachable = np.isfinite(sub.min(axis=1))
+    return {
+        point: costs.sites[chosen[k]] if ok else None
+        for point, k, ok in zip(costs.points, nearest, reachable)
+    }
 
 
 def _radius_text(radius: float | np.ndarray | None) -> float | str | None:
