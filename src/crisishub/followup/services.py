@@ -159,9 +159,7 @@ def record_attempt(
     check_outcome(outcome)
     now = at or timezone.now()
     with transaction.atomic():
-        task = FollowUpTask.objects.select_for_update().filter(pk=task_id).first()
-        if task is None:
-            raise NotFound(f"Follow-up task {task_id} not found.")
+        task = _lock_task(task_id)
         if task.status not in ACTIVE_STATUSES:
             raise Conflict(
                 f"Follow-up task {task.pk} is {task.status}, so no attempt can be added; "
@@ -173,6 +171,13 @@ def record_attempt(
         )
         _advance(task, outcome, now)
     return attempt
+
+
+def _lock_task(task_id: int) -> FollowUpTask:
+    task = FollowUpTask.objects.select_for_update().filter(pk=task_id).first()
+    if task is None:
+        raise NotFound(f"Follow-up task {task_id} not found.")
+    return task
 
 
 def _advance(task: FollowUpTask, outcome: str, now: dt.datetime) -> None:
