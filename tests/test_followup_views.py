@@ -283,3 +283,9 @@ def test_queue_in_spanish(counselor, make_task):
     html = response.content.decode()
     assert "Registrar el intento" in html
     assert "Contacte a cada persona dentro de las 72 horas" in html
+
+
+def test_queue_states_configured_window(counselor, settings, reference_data):
+    settings.FOLLOWUP_DUE_HOURS = 48
+    html = counselor.get("/followup/").content.decode()
+    assert "Reach each person within 48 hours" in html

@@ -66,6 +66,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     require(request.user, WORK, "followup.queue")
     context = _queue_context()
     context["perms_supervise"] = has_capability(request.user, SUPERVISE)
+    context["due_hours"] = int(services.due_window().total_seconds() // 3600)
     return render(request, "followup/queue.html", context)
 
 
