@@ -322,3 +322,15 @@ def test_step_page_in_spanish(team_client, plan):
     assert "Señales de advertencia" in page
     assert "no es un contrato de no suicidio" in page
     assert "Mi plan de seguridad" in copy.content.decode()
+
+
+def test_copy_leaves_lines_for_empty_steps(team_client, plan):
+    services.save_step(plan, Step.WARNING_SIGNS, ["Not sleeping"])
+
+    copy = team_client.get(f"/safety-plans/{plan.pk}/copy/").content.decode()
+    detail = team_client.get(f"/safety-plans/{plan.pk}/").content.decode()
+
+    # Steps 2 to 6 and the reason for living are empty.
+    assert copy.count("data-blank") == 6
+    assert "Nothing written yet." not in copy
+    assert detail.count("Nothing written yet.") == 6

@@ -142,3 +142,11 @@ def test_anonymous_sent_to_sign_in(client, plan):
         response = client.get(path)
         assert response.status_code == 302, path
         assert "/accounts/login/" in response["Location"], path
+
+
+def test_contact_page_links_plan(client, personas, plan):
+    client.force_login(personas["call_counselor"])
+
+    page = client.get(f"/counselor/contacts/{plan.contact_id}/").content.decode()
+
+    assert f'href="/safety-plans/contacts/{plan.contact_id}/"' in page
