@@ -15,7 +15,8 @@ import pytest
 from scipy.optimize import linprog
 
 from crisishub.reports.suppression import (
-    COMPLEMENTARY, PRIMARY, PUBLISHED, SuppressedTable, find_bridges, suppress, suppress_linked,
+    COMPLEMENTARY, PRIMARY, PUBLISHED, SuppressedTable, find_bridges, revealing_zeros, suppress,
+    suppress_linked,
 )
 
 
@@ -174,9 +175,54 @@ def test_true_zero_published_with_share():
 def test_share_needs_published_denominator():
     table = suppress([[0, 7], [30, 400]])
 
-    assert table.cells[0][0].published
     assert not table.row_totals[0].published
     assert table.row_share(0, 0) is None
+    assert table.row_share(0, 1) is None
+
+
+def test_zero_beside_only_hidden_counts_suppressed():
+    # "0, 7*" with a hidden total would show all 7 people are in column 1.
+    table = suppress([[0, 7], [30, 400]])
+
+    assert not table.cells[0][0].published
+    assert table.cells[0][0].status == COMPLEMENTARY
+    assert_protected(table)
+
+
+def test_transport_row_zeros_suppressed():
+    # Emergency department *, other 0, none 0: the zeros would show that
+    # everyone in the row was taken to an emergency department.
+    table = suppress([[4, 0, 0], [20, 15, 300], [12, 0, 40]])
+
+    assert [e.published for e in table.cells[0]] == [False, False, False]
+    assert not table.row_totals[0].published
+    assert_protected(table)
+    assert not revealing_zeros(_grid(table), table.suppressed_positions())
+
+
+def test_zero_beside_hidden_total_suppressed():
+    # A small row total among zero row totals: the zeros of the total
+    # column would show every person of the table is in that row.
+    table = suppress([[3, 2], [0, 0], [0, 0]])
+
+    assert not table.row_totals[0].published
+    assert not table.row_totals[1].published
+    assert not table.row_totals[2].published
+    assert_protected(table)
+
+
+def test_zero_kept_when_published_elsewhere():
+    # A row with a published non-zero cell keeps its zeros.
+    table = suppress([[4, 0, 30, 25], [20, 0, 300, 40]])
+
+    assert table.cells[0][1].published
+    assert table.cells[0][1].public_value == 0
+    assert_protected(table)
+
+
+def _grid(table: SuppressedTable) -> list[list[int]]:
+    height, width = grid_size(table)
+    return [[table.entry((i, j)).value for j in range(width)] for i in range(height)]
 
 
 def test_small_totals_are_primary():
@@ -185,7 +231,9 @@ def test_small_totals_are_primary():
     assert table.row_totals[0].status == PRIMARY
     assert table.column_totals[0].status == PRIMARY
     assert table.grand_total.status == PRIMARY
-    assert table.cells[1][0].published
+    # Row 1's zeros sit beside the hidden column totals 3 and 4 in an
+    # all-hidden column, so they would show the column's people are in row 0.
+    assert not table.cells[1][0].published
     assert_protected(table)
 
 
@@ -298,9 +346,9 @@ def test_random_tables_not_recoverable(seed):
                 if 1 <= value <= 10:
                     assert entry.status == PRIMARY
                 if value == 0 and entry.status != PUBLISHED:
-                    # A zero is hidden only when no non-zero entry was left.
                     assert entry.status == COMPLEMENTARY
         assert_protected(table)
+        assert not revealing_zeros(_grid(table), table.suppressed_positions()), statuses(table)
 
 
 @pytest.mark.parametrize("seed", range(4))

@@ -44,6 +44,16 @@ suppressed entry (so it can close a cycle) if there is one, a cell before
 the line's total, and the smallest value, then the lowest index. A
 published zero is chosen only when nothing else is left. No ages appear in these
 tables, so the guidelines' grouping of ages 90 and over does not apply.
+
+A zero is shown only where it tells nothing about a suppressed count. When
+every non-zero entry of a line (its total aside) is suppressed, a
+published zero beside them would show that everyone in the line falls in
+the suppressed entries (a row "emergency department *, other 0, none 0"
+shows that all its people were taken to an emergency department), so such
+zeros are suppressed too. The lines of totals follow the same rule, so a
+suppressed row total hides the zero row totals beside it. A zero whose
+crossing line has a published total of 0 stays, because that total
+already shows it.
 """
 
 from __future__ import annotations
@@ -150,6 +160,7 @@ def suppress(
     *,
     force_row_totals: Iterable[int] = (),
     force_grand_total: bool = False,
+    force: Iterable[Position] = (),
 ) -> SuppressedTable:
     """Suppress a table of counts and its totals.
 
@@ -157,9 +168,11 @@ def suppress(
     C >= 1; the totals are computed from it. ``force_row_totals`` and
     ``force_grand_total`` suppress those totals as complementary even if
     they are large, so that tables sharing row totals can be suppressed
-    alike (see ``suppress_linked``).
+    alike (see ``suppress_linked``). ``force`` suppresses any extended-grid
+    positions the same way, for tables that share entries with others.
 
-    Raises ValueError for an empty or ragged table or a negative count.
+    Raises ValueError for an empty or ragged table, a negative count or a
+    forced position outside the grid.
     """
     grid = _extended_grid(counts)
     rows, columns = len(grid) - 1, len(grid[0]) - 1
@@ -174,12 +187,25 @@ def suppress(
         status.setdefault((i, columns), COMPLEMENTARY)
     if force_grand_total:
         status.setdefault((rows, columns), COMPLEMENTARY)
+    for i, j in force:
+        if not (0 <= i <= rows and 0 <= j <= columns):
+            raise ValueError(f"Invalid position {(i, j)} in force: the extended grid is {rows + 1} x {columns + 1}.")
+        status.setdefault((i, j), COMPLEMENTARY)
 
+    # Hiding a revealing zero can leave it recomputable or make a small
+    # sum, and a new complement can make other zeros revealing, so both
+    # rules repeat until neither adds an entry. Entries are only added,
+    # so this ends.
     while True:
         needs_complement = _first_unprotected_line(grid, status)
-        if needs_complement is None:
+        if needs_complement is not None:
+            status[_choose_complement(grid, status, needs_complement)] = COMPLEMENTARY
+            continue
+        zeros = revealing_zeros(grid, status)
+        if not zeros:
             break
-        status[_choose_complement(grid, status, needs_complement)] = COMPLEMENTARY
+        for position in zeros:
+            status[position] = COMPLEMENTARY
 
     def entry(i: int, j: int) -> Entry:
         return Entry(grid[i][j], status.get((i, j), PUBLISHED))
@@ -239,6 +265,35 @@ def _extended_grid(counts: Sequence[Sequence[int]]) -> list[list[int]]:
     column_totals = [sum(row[j] for row in grid) for j in range(width + 1)]
     grid.append(column_totals)
     return grid
+
+
+def revealing_zeros(grid: Sequence[Sequence[int]], hidden: Iterable[Position]) -> set[Position]:
+    """Return the published zeros that would show who is in a line's suppressed entries.
+
+    In a line with a suppressed non-zero entry and no published non-zero
+    entry (the line's own total aside), every published zero is revealing,
+    unless its crossing line has a published total of 0, which shows the
+    zero anyway.
+    """
+    hidden = set(hidden)
+    rows, columns = len(grid) - 1, len(grid[0]) - 1
+    found: set[Position] = set()
+    lines: list[Line] = [("row", i) for i in range(rows + 1)] + [("column", j) for j in range(columns + 1)]
+    for line in lines:
+        total = _line_total(line, rows, columns)
+        members = [p for p in _line_positions(line, rows, columns) if p != total]
+        nonzero = [p for p in members if grid[p[0]][p[1]] != 0]
+        if not any(p in hidden for p in nonzero) or not all(p in hidden for p in nonzero):
+            continue
+        for i, j in members:
+            if (i, j) in hidden or grid[i][j] != 0:
+                continue
+            crossing_total = (rows, j) if line[0] == "row" else (i, columns)
+            shown_elsewhere = crossing_total != (i, j) and crossing_total not in hidden
+            if shown_elsewhere and grid[crossing_total[0]][crossing_total[1]] == 0:
+                continue
+            found.add((i, j))
+    return found
 
 
 # A line of the extended grid: ("row", i) or ("column", j).
