@@ -334,3 +334,23 @@ def test_copy_leaves_lines_for_empty_steps(team_client, plan):
     assert copy.count("data-blank") == 6
     assert "Nothing written yet." not in copy
     assert detail.count("Nothing written yet.") == 6
+
+
+def test_new_screening_asks_for_review(team_client, plan):
+    from django.utils import timezone
+
+    from crisishub.core.models import Screening
+
+    before = team_client.get(f"/safety-plans/{plan.pk}/").content.decode()
+    Screening.objects.create(contact=plan.contact, instrument_version="test", risk_level="high",
+                             created_at=timezone.now())
+    after = team_client.get(f"/safety-plans/{plan.pk}/").content.decode()
+    step = team_client.get(step_url(plan, 1)).content.decode()
+    successor = services.review(plan, "New screening: high", None)
+    reviewed = team_client.get(f"/safety-plans/{successor.pk}/").content.decode()
+
+    assert 'id="sp-review-due"' not in before
+    assert 'id="sp-review-due"' in after
+    assert "(High)" in after
+    assert 'id="sp-review-due"' in step
+    assert 'id="sp-review-due"' not in reviewed

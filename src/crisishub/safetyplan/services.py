@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crisishub.core.errors import Conflict, InvalidInput
-from crisishub.core.models import Facility, Incident
+from crisishub.core.models import Facility, Incident, Screening
 from crisishub.safetyplan.models import (
     MAX_ENTRIES_PER_STEP, MAX_ENTRY_CHARS, SafetyPlan, SafetyPlanEntry, Step,
 )
@@ -28,6 +28,15 @@ SUGGESTED_FACILITY_KINDS = (
 
 def current_plan(contact_id: int) -> SafetyPlan | None:
     return SafetyPlan.objects.filter(contact_id=contact_id, superseded_at__isnull=True).first()
+
+
+def screening_since(plan: SafetyPlan) -> Screening | None:
+    """Return the newest screening of the plan's contact recorded after this
+    version was written, which calls for a review, or None."""
+    if not plan.is_current:
+        return None
+    later = Screening.objects.filter(contact_id=plan.contact_id, created_at__gt=plan.created_at)
+    return later.order_by("-created_at", "-pk").first()
 
 
 def staff_names(incident: Incident) -> str:

@@ -137,6 +137,7 @@ def detail(request: HttpRequest, plan_id: int) -> HttpResponse:
         "plan": plan, "steps": plan.entries_by_step(), "versions": _versions(plan),
         "can_write": plan.is_current and access.can_write(request.user, plan),
         "can_export": has_capability(request.user, "safetyplan.export"),
+        "screening_since": services.screening_since(plan),
     })
 
 
@@ -164,7 +165,8 @@ def fhir_careplan(request: HttpRequest, plan_id: int) -> HttpResponse:
 def _step_context(plan: SafetyPlan, step: int, texts: list[str] | None = None,
                   extra_lines: int = 0) -> dict:
     context = {"plan": plan, "step": step, "step_count": len(Step), "reason_step": REASON_STEP,
-               "step_links": [(s.value, s.label) for s in Step]}
+               "step_links": [(s.value, s.label) for s in Step],
+               "screening_since": services.screening_since(plan)}
     if step == REASON_STEP:
         if texts is None:
             context["reason"] = plan.reason_for_living
