@@ -71,6 +71,7 @@ def test_export_is_valid_careplan(client, personas, plan):
     assert resource["intent"] == "plan"
     assert resource["id"] == str(plan.pk)
     assert resource["subject"]["identifier"]["value"] == str(plan.contact_id)
+    assert resource["author"] == {"display": "CWRT-1"}
 
 
 def test_export_one_activity_per_step(client, personas, plan):

@@ -62,6 +62,9 @@ def care_plan(plan: SafetyPlan, base_url: str = "") -> dict:
         "created": timezone.localtime(plan.created_at).isoformat(),
         "activity": activities,
     }
+    if plan.team is not None:
+        # The mobile team that wrote the plan with the person (a CareTeam).
+        resource["author"] = {"display": plan.team.name}
     if plan.previous_id is not None:
         resource["replaces"] = [{"reference": f"CarePlan/{plan.previous_id}"}]
     if plan.incident_id is not None:

@@ -95,6 +95,9 @@ def save_step(plan: SafetyPlan, step: int, texts: list[str]) -> list[SafetyPlanE
     change. Entries suggested from the directory keep their facility link
     while their text stays the same.
     """
+    # NOTE: when both phones of a team save the same step at once, the later
+    # save replaces the whole step, so a line the other phone just typed can
+    # be lost until it is typed again.
     plan = SafetyPlan.objects.select_for_update().get(pk=plan.pk)
     _reject_if_superseded(plan)
     kept = clean_entries(step, texts)
