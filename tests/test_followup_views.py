@@ -289,3 +289,25 @@ def test_queue_states_configured_window(counselor, settings, reference_data):
     settings.FOLLOWUP_DUE_HOURS = 48
     html = counselor.get("/followup/").content.decode()
     assert "Reach each person within 48 hours" in html
+
+
+def test_blank_outcome_gives_400(counselor, make_task):
+    task = make_task()
+    response = attempt(counselor, task, "")
+    assert response.status_code == 400
+    assert "This field is required." in response.content.decode()
+    assert not FollowUpAttempt.objects.exists()
+
+
+def test_referral_form_offers_next_moves(counselor, make_contact):
+    contact = make_contact()
+    facility = Facility.objects.filter(is_active=True).order_by("pk").first()
+    referral = services.create_referral(contact, facility.pk)
+    select = f'name="referral-{referral.pk}-status"'
+    page = counselor.get(f"/followup/contacts/{contact.pk}/referrals/").content.decode()
+    options = re.findall(r'<option value="(\w*)"', page.split(select)[1].split("</select>")[0])
+    assert options == ["", "accepted", "rejected"]
+    services.advance_referral(referral.pk, "accepted")
+    page = counselor.get(f"/followup/contacts/{contact.pk}/referrals/").content.decode()
+    options = re.findall(r'<option value="(\w*)"', page.split(select)[1].split("</select>")[0])
+    assert options == ["", "completed"]

@@ -6,11 +6,12 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from crisishub.core.models import Facility
-from crisishub.followup.models import AttemptOutcome, ReferralStatus
+from crisishub.followup.models import REFERRAL_TRANSITIONS, AttemptOutcome, ReferralStatus
 
 
 class AttemptForm(forms.Form):
-    outcome = forms.ChoiceField(label=_("Outcome"), choices=AttemptOutcome.choices)
+    # The blank first choice keeps a hurried submit from recording "reached".
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=[("", "---------"), *AttemptOutcome.choices])
     note = forms.CharField(label=_("Note"), required=False, max_length=1000,
                            widget=forms.Textarea(attrs={"rows": 2}))
 
@@ -37,13 +38,15 @@ class ReferralForm(forms.Form):
 
 
 class ReferralStatusForm(forms.Form):
-    status = forms.ChoiceField(label=_("New status"), choices=[
-        (ReferralStatus.ACCEPTED, ReferralStatus.ACCEPTED.label),
-        (ReferralStatus.REJECTED, ReferralStatus.REJECTED.label),
-        (ReferralStatus.COMPLETED, ReferralStatus.COMPLETED.label),
-    ])
+    status = forms.ChoiceField(label=_("New status"))
     reason = forms.CharField(label=_("Reason (for a rejection)"), required=False, max_length=300)
 
-    def __init__(self, *args, referral_id: int | None = None, **kwargs):
-        kwargs.setdefault("prefix", f"referral-{referral_id}" if referral_id else "referral-status")
+    def __init__(self, *args, referral=None, **kwargs):
+        kwargs.setdefault("prefix", f"referral-{referral.pk}" if referral else "referral-status")
         super().__init__(*args, **kwargs)
+        # Offer only the moves the referral's current status allows.
+        allowed = [target for target, source in REFERRAL_TRANSITIONS.items()
+                   if referral is None or referral.status == source]
+        self.fields["status"].choices = [("", "---------")] + [
+            (target, ReferralStatus(target).label) for target in allowed
+        ]

@@ -111,6 +111,13 @@ class ReferralStatus(models.TextChoices):
     COMPLETED = "completed", _("Completed")
 
 
+# Allowed moves: the status a referral must have for each target status.
+REFERRAL_TRANSITIONS = {
+    ReferralStatus.ACCEPTED: ReferralStatus.REQUESTED,
+    ReferralStatus.REJECTED: ReferralStatus.REQUESTED,
+    ReferralStatus.COMPLETED: ReferralStatus.ACCEPTED,
+}
+
 ACCEPTED_WITHIN = dt.timedelta(days=7)
 COMPLETED_WITHIN = dt.timedelta(days=30)
 

@@ -20,8 +20,9 @@ from django.utils import timezone
 from crisishub.core.errors import Conflict, InvalidInput, NotFound
 from crisishub.core.models import Contact, Facility, Incident, IncidentEvent
 from crisishub.followup.models import (
-    ACCEPTED_WITHIN, ACTIVE_STATUSES, COMPLETED_WITHIN, FINAL_OUTCOMES, AttemptOutcome,
-    FollowUpAttempt, FollowUpTask, Referral, ReferralStatus, TaskReason, TaskStatus, window_met,
+    ACCEPTED_WITHIN, ACTIVE_STATUSES, COMPLETED_WITHIN, FINAL_OUTCOMES, REFERRAL_TRANSITIONS,
+    AttemptOutcome, FollowUpAttempt, FollowUpTask, Referral, ReferralStatus, TaskReason,
+    TaskStatus, window_met,
 )
 from crisishub.rules.cssrs import RiskLevel
 
@@ -253,14 +254,6 @@ def _as_id(field: str, value: Any) -> int:
         return int(value)
     except (TypeError, ValueError):
         raise InvalidInput.for_field(field, f"Invalid {field} id {value!r}.", "Give a whole number.") from None
-
-
-# Allowed moves: the status a referral must have for each target status.
-REFERRAL_TRANSITIONS = {
-    ReferralStatus.ACCEPTED: ReferralStatus.REQUESTED,
-    ReferralStatus.REJECTED: ReferralStatus.REQUESTED,
-    ReferralStatus.COMPLETED: ReferralStatus.ACCEPTED,
-}
 
 
 def advance_referral(

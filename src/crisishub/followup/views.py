@@ -112,7 +112,7 @@ def _referral_context(contact, form=None, status_forms=None, error=None) -> dict
     return {
         "contact": contact,
         "form": form or ReferralForm(incidents=incidents),
-        "rows": [{"referral": r, "form": status_forms.get(r.pk) or ReferralStatusForm(referral_id=r.pk)}
+        "rows": [{"referral": r, "form": status_forms.get(r.pk) or ReferralStatusForm(referral=r)}
                  for r in referrals],
         "measures": services.referral_measures(referrals),
         "error": error,
@@ -150,7 +150,9 @@ def referral_status(request: HttpRequest, referral_id: int) -> HttpResponse:
     if referral is None:
         raise Http404(f"Referral {referral_id} not found.")
     contact = access_contact_by_id(request.user, referral.contact_id, fields=SHOWN_FIELDS)
-    form = ReferralStatusForm(request.POST, referral_id=referral_id)
+    # Accept every status here, so a page left open while the referral moved
+    # on gets the service's Conflict naming the current status.
+    form = ReferralStatusForm(request.POST, prefix=f"referral-{referral_id}")
     if not form.is_valid():
         return render(request, "followup/referrals.html",
                       _referral_context(contact, status_forms={referral_id: form}), status=400)
