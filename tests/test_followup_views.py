@@ -311,3 +311,9 @@ def test_referral_form_offers_next_moves(counselor, make_contact):
     page = counselor.get(f"/followup/contacts/{contact.pk}/referrals/").content.decode()
     options = re.findall(r'<option value="(\w*)"', page.split(select)[1].split("</select>")[0])
     assert options == ["", "completed"]
+
+
+def test_contact_page_links_referrals(counselor, make_contact):
+    contact = make_contact()
+    page = counselor.get(f"/counselor/contacts/{contact.pk}/").content.decode()
+    assert f'id="contact-referrals" href="/followup/contacts/{contact.pk}/referrals/"' in page
