@@ -91,8 +91,8 @@ def clean_entries(step: int, texts: list[str]) -> list[str]:
 def save_step(plan: SafetyPlan, step: int, texts: list[str]) -> list[SafetyPlanEntry]:
     """Replace the entries of one step with ``texts``, in order.
 
-    Only changed rows are written, so typing one letter writes one audited
-    change. Entries suggested from the directory keep their facility link
+    Only changed rows are written, so typing one letter changes one entry
+    row (and the plan's ``updated_at``). Entries suggested from the directory keep their facility link
     while their text stays the same.
     """
     # NOTE: when both phones of a team save the same step at once, the later
