@@ -92,8 +92,8 @@ def save_step(plan: SafetyPlan, step: int, texts: list[str]) -> list[SafetyPlanE
     """Replace the entries of one step with ``texts``, in order.
 
     Only changed rows are written, so typing one letter changes one entry
-    row (and the plan's ``updated_at``). Entries suggested from the directory keep their facility link
-    while their text stays the same.
+    row (and the plan's ``updated_at``). Entries suggested from the
+    directory keep their facility link while their text stays the same.
     """
     # NOTE: when both phones of a team save the same step at once, the later
     # save replaces the whole step, so a line the other phone just typed can
