@@ -354,3 +354,40 @@ def test_new_screening_asks_for_review(team_client, plan):
     assert "(High)" in after
     assert 'id="sp-review-due"' in step
     assert 'id="sp-review-due"' not in reviewed
+
+
+def test_other_device_change_not_overwritten(team_client, plan):
+    services.save_step(plan, Step.PEOPLE_TO_ASK, ["Ana"])
+    base = services.step_digest(["Ana"])
+    # The other phone adds a line after this form loaded.
+    services.save_step(plan, Step.PEOPLE_TO_ASK, ["Ana", "Luis"], base_digest=base)
+
+    autosave = team_client.post(step_url(plan, 4), {"entry": ["Ana", "Marta"], "base": base}, **HX)
+    merged = team_client.post(step_url(plan, 4), {"entry": ["Ana", "Marta"], "base": base,
+                                                  "go": "next"})
+    merged_page = merged.content.decode()
+    merged_base = re.search(r'name="base" id="sp-base" value="([0-9a-f]{64})"', merged_page).group(1)
+    saved = team_client.post(step_url(plan, 4), {"entry": ["Ana", "Luis", "Marta"],
+                                                 "base": merged_base, "go": "next"})
+
+    assert autosave.status_code == 409
+    assert "changed on another device" in autosave.content.decode()
+    assert 'id="sp-base"' not in autosave.content.decode()
+    assert merged.status_code == 409
+    assert ">Luis</textarea>" in merged_page
+    assert ">Marta</textarea>" in merged_page
+    assert saved.status_code == 302
+    assert services.step_texts(plan, Step.PEOPLE_TO_ASK) == ["Ana", "Luis", "Marta"]
+
+
+def test_own_autosaves_chain_by_digest(team_client, plan):
+    page = team_client.get(step_url(plan, 2)).content.decode()
+    base = re.search(r'id="sp-base" value="([0-9a-f]{64})"', page).group(1)
+
+    first = team_client.post(step_url(plan, 2), {"entry": ["Mus"], "base": base}, **HX)
+    next_base = re.search(r'id="sp-base" value="([0-9a-f]{64})"', first.content.decode()).group(1)
+    second = team_client.post(step_url(plan, 2), {"entry": ["Music"], "base": next_base}, **HX)
+
+    assert first.status_code == 200
+    assert second.status_code == 200
+    assert services.step_texts(plan, Step.INTERNAL_COPING) == ["Music"]

@@ -24,6 +24,10 @@ WARNING_SIGN = "No puedo dormir y me aíslo"
 COPING = "Escuchar música 🎧 con mi perro"
 
 
+def is_step_save(response) -> bool:
+    return "/steps/" in response.url and response.request.method == "POST"
+
+
 def test_phone_fills_two_steps_and_reloads(open_page, prepare_hub, hub, page_errors):
     incident = prepare_hub(ASSIGN_CWRT1_CODE)
     phone = open_page("team1", phone=True, path="/team/")
@@ -35,7 +39,11 @@ def test_phone_fills_two_steps_and_reloads(open_page, prepare_hub, hub, page_err
     start_box = phone.locator("#sp-start")
     expect(start_box).to_have_count(0)
 
-    phone.locator("#sp-line-1").fill(WARNING_SIGN)
+    # Two autosaves of one line: the second is based on the first's save.
+    for text in (WARNING_SIGN[:8], WARNING_SIGN):
+        with phone.expect_response(is_step_save) as saved:
+            phone.locator("#sp-line-1").fill(text)
+        assert saved.value.status == 200
     expect(phone.locator("#sp-save-status")).to_contain_text("Saved at")
     next_button = phone.locator("#sp-next")
     box = next_button.bounding_box()

@@ -6,6 +6,9 @@ audited by the audit trail's signals, with the person's words redacted.
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -87,20 +90,47 @@ def clean_entries(step: int, texts: list[str]) -> list[str]:
     return kept
 
 
+def step_texts(plan: SafetyPlan, step: int) -> list[str]:
+    return list(plan.entries.filter(step=step).order_by("position").values_list("text", flat=True))
+
+
+def step_digest(texts: list[str]) -> str:
+    """Return the SHA-256 of a step's entries, which a form sends back as
+    the version it was edited from."""
+    return hashlib.sha256(json.dumps(texts, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+class StepChanged(Conflict):
+    """Another device saved the step since the form loaded it."""
+
+    def __init__(self, message: str, stored: list[str]):
+        super().__init__(message)
+        self.stored = stored
+
+
 @transaction.atomic
-def save_step(plan: SafetyPlan, step: int, texts: list[str]) -> list[SafetyPlanEntry]:
+def save_step(plan: SafetyPlan, step: int, texts: list[str],
+              base_digest: str | None = None) -> list[SafetyPlanEntry]:
     """Replace the entries of one step with ``texts``, in order.
+
+    ``base_digest`` is the :func:`step_digest` of the entries the form was
+    loaded with. When the stored entries no longer match it, because the
+    other phone of the team saved this step meanwhile, nothing is written
+    and :class:`StepChanged` carries the stored entries, so neither phone's
+    lines are overwritten unseen.
 
     Only changed rows are written, so typing one letter changes one entry
     row (and the plan's ``updated_at``). Entries suggested from the
     directory keep their facility link while their text stays the same.
     """
-    # NOTE: when both phones of a team save the same step at once, the later
-    # save replaces the whole step, so a line the other phone just typed can
-    # be lost until it is typed again.
     plan = SafetyPlan.objects.select_for_update().get(pk=plan.pk)
     _reject_if_superseded(plan)
     kept = clean_entries(step, texts)
+    stored = step_texts(plan, step)
+    if base_digest is not None and base_digest != step_digest(stored) and kept != stored:
+        raise StepChanged(
+            _("Step %(step)s was changed on another device. Both versions are shown: check "
+              "the lines and save again.") % {"step": step}, stored)
     existing = {entry.position: entry for entry in plan.entries.filter(step=step)}
     by_text = {entry.text: entry.facility_id for entry in existing.values()}
     # Drop rows past the new end first, so positions stay unique.

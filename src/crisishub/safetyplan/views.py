@@ -173,8 +173,10 @@ def _step_context(plan: SafetyPlan, step: int, texts: list[str] | None = None,
         else:
             context["reason"] = texts[0] if texts else ""
         return context
+    stored = services.step_texts(plan, step)
     if texts is None:
-        texts = list(plan.entries.filter(step=step).order_by("position").values_list("text", flat=True))
+        texts = stored
+    context["base"] = services.step_digest(stored)
     blank = max(0, min(1 + extra_lines, MAX_ENTRIES_PER_STEP - len(texts)))
     context.update({
         "step_label": Step(step).label, "prompt": PROMPTS[Step(step)],
@@ -194,7 +196,13 @@ def _save(plan: SafetyPlan, step: int, request: HttpRequest) -> None:
     if step == REASON_STEP:
         services.save_reason_for_living(plan, request.POST.get("reason_for_living", ""))
     else:
-        services.save_step(plan, step, request.POST.getlist("entry"))
+        services.save_step(plan, step, request.POST.getlist("entry"),
+                           base_digest=request.POST.get("base") or None)
+
+
+def _merged_lines(stored: list[str], typed: list[str]) -> list[str]:
+    """Return the stored lines followed by the typed lines not among them."""
+    return stored + [text for text in typed if text.strip() and text not in stored]
 
 
 @require_http_methods(["GET", "POST"])
@@ -215,13 +223,28 @@ def step_page(request: HttpRequest, plan_id: int, step: int) -> HttpResponse:
     try:
         _save(plan, step, request)
     except DomainError as error:
-        typed = ([request.POST.get("reason_for_living", "")] if step == REASON_STEP
-                 else request.POST.getlist("entry"))
-        return _error_response(request, error, "safetyplan/step.html",
-                               _step_context(plan, step, texts=typed))
+        if step == REASON_STEP:
+            typed = [request.POST.get("reason_for_living", "")]
+        else:
+            typed = request.POST.getlist("entry")
+        context = _step_context(plan, step, texts=typed)
+        if isinstance(error, services.StepChanged) and is_htmx(request):
+            # Keep the form's old base, so later autosaves stop too until
+            # the team opens the merged page with Next or Back.
+            error = services.StepChanged(_(
+                "Step %(step)s was changed on another device, so this was not saved. Tap Next "
+                "or Back to see both versions.") % {"step": step}, error.stored)
+            context.pop("base", None)
+        elif isinstance(error, services.StepChanged):
+            # The page offers both phones' lines, based on the stored version.
+            context = _step_context(plan, step, texts=_merged_lines(error.stored, typed))
+        return _error_response(request, error, "safetyplan/step.html", context)
     if is_htmx(request):
         plan.refresh_from_db()
-        return render(request, "safetyplan/_save_status.html", {"plan": plan, "saved": True})
+        return render(request, "safetyplan/_save_status.html", {
+            "plan": plan, "saved": True, "step": step,
+            "base": services.step_digest(services.step_texts(plan, step)),
+        })
     go = request.POST.get("go", "next")
     if go == "add":
         more = int(request.POST.get("more", "0") or 0) + 1
