@@ -391,3 +391,20 @@ def test_own_autosaves_chain_by_digest(team_client, plan):
     assert first.status_code == 200
     assert second.status_code == 200
     assert services.step_texts(plan, Step.INTERNAL_COPING) == ["Music"]
+
+
+def test_suggestion_saves_typed_lines_first(team_client, plan):
+    base = services.step_digest([])
+
+    response = team_client.post(step_url(plan, 5), {
+        "entry": ["Dr. Ortiz 916-555-0122", ""], "base": base, "go": "suggest:"})
+    stored = services.step_texts(plan, 5)
+    bad = team_client.post(step_url(plan, 5), {
+        "entry": stored, "base": services.step_digest(stored), "go": "suggest:abc"})
+
+    assert response.status_code == 302
+    assert response["Location"] == step_url(plan, 5)
+    assert stored == ["Dr. Ortiz 916-555-0122", services.LIFELINE_988]
+    assert services.step_texts(plan, 5) == stored
+    assert bad.status_code == 400
+    assert "Facility abc not found" in bad.content.decode()

@@ -63,3 +63,18 @@ def test_phone_fills_two_steps_and_reloads(open_page, prepare_hub, hub, page_err
     # A large touch target: at least 44 CSS pixels high.
     assert box is not None and box["height"] >= 44
     assert page_errors == []
+
+
+def test_phone_adds_988_keeping_typed_line(open_page, prepare_hub):
+    prepare_hub(ASSIGN_CWRT1_CODE)
+    phone = open_page("team1", phone=True, path="/team/")
+    phone.locator("#open-safety-plan").click()
+    phone.locator("#sp-start").click()
+    phone.goto(re.sub(r"/steps/1/.*$", "/steps/5/", phone.url))
+
+    # Tap a suggestion right after typing, before the autosave runs.
+    phone.locator("#sp-line-1").fill("Dra. Ortiz 916-555-0122")
+    phone.locator(".sp-suggestion", has_text="988").click()
+
+    expect(phone.locator("#sp-line-1")).to_have_value("Dra. Ortiz 916-555-0122")
+    expect(phone.locator("#sp-line-2")).to_have_value(re.compile(r"^988 Suicide & Crisis Lifeline"))

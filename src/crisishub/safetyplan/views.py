@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from crisishub.audit.signals import record_denied
 from crisishub.consoles.views import console_login_required
 from crisishub.core.access import access_incident_by_id, require
-from crisishub.core.errors import DomainError
+from crisishub.core.errors import DomainError, InvalidInput
 from crisishub.core.models import Contact, TeamMember
 from crisishub.core.roles import has_capability
 from crisishub.safetyplan import access, fhir, services
@@ -247,8 +247,14 @@ def step_page(request: HttpRequest, plan_id: int, step: int) -> HttpResponse:
         })
     go = request.POST.get("go", "next")
     if go == "add":
-        more = int(request.POST.get("more", "0") or 0) + 1
-        return redirect(reverse("safetyplan:step", args=[plan.pk, step]) + f"?more={more}#line-last")
+        try:
+            more = int(request.POST.get("more", "0") or 0) + 1
+        except ValueError:
+            more = 1
+        return redirect(reverse("safetyplan:step", args=[plan.pk, step]) + f"?more={more}#sp-add-line")
+    if go.startswith("suggest:") and step == Step.PROFESSIONALS:
+        # A suggestion button submits the step form, so typed lines are saved first.
+        return _add_suggestion(request, plan, go.removeprefix("suggest:"))
     if go == "back" and step > 1:
         return redirect("safetyplan:step", plan_id=plan.pk, step=step - 1)
     if go == "done" or (go == "next" and step == REASON_STEP):
@@ -261,11 +267,18 @@ def step_page(request: HttpRequest, plan_id: int, step: int) -> HttpResponse:
 def add_suggestion(request: HttpRequest, plan_id: int) -> HttpResponse:
     """Add 988 or a directory facility that the person chose to step 5."""
     plan = access.plan_for_write(request.user, plan_id)
-    raw = request.POST.get("facility_id", "")
+    return _add_suggestion(request, plan, request.POST.get("facility_id", ""))
+
+
+def _add_suggestion(request: HttpRequest, plan: SafetyPlan, raw: str) -> HttpResponse:
     try:
         facility_id = int(raw) if raw else None
     except ValueError:
-        facility_id = -1
+        error = InvalidInput.for_field(
+            "facility", _("Facility %(id)s not found in the directory.") % {"id": raw},
+            _("Choose a facility from the list."))
+        return _error_response(request, error, "safetyplan/step.html",
+                               _step_context(plan, Step.PROFESSIONALS))
     try:
         services.add_suggestion(plan, facility_id)
     except DomainError as error:
