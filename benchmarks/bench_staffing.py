@@ -112,7 +112,7 @@ def wrong_answers() -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeats", type=int, default=9, help="Timing repeats.")
+    parser.add_argument("--repeats", type=int, default=30, help="Timing repeats.")
     args = parser.parse_args()
     cases = [
         compare_case(2_000, 12.0, args.repeats),

@@ -265,6 +265,27 @@ def _meets(metrics: QueueMetrics, goal: StaffingGoal) -> np.ndarray:
     return ok
 
 
+def _meets_c(counts, load, aht, target_time, blocking, goal: "StaffingGoal") -> np.ndarray:
+    """Return ``_meets`` of the Erlang C metrics, computing only what ``goal`` needs.
+
+    The search only tries counts above the load, so every queue here is
+    stable and the guards of ``_metrics_c`` are not needed.
+    """
+    ok = np.ones(counts.shape, dtype=bool)
+    if goal.service_level is None and goal.max_wait_probability is None:
+        wait = None
+    else:
+        wait = np.minimum(counts * blocking / (counts - load * (1.0 - blocking)), 1.0)
+    if goal.service_level is not None:
+        level = 1.0 - wait * np.exp(-(counts - load) * target_time / aht)
+        ok &= level >= goal.service_level - 1e-12
+    if goal.max_wait_probability is not None:
+        ok &= wait <= goal.max_wait_probability + 1e-12
+    if goal.max_occupancy is not None:
+        ok &= load / counts <= goal.max_occupancy + 1e-12
+    return ok
+
+
 @dataclass(frozen=True)
 class StaffingGoal:
     """Targets that the minimum staffing must meet; unset ones are skipped.
@@ -315,6 +336,10 @@ def _lower_bound(load, goal: StaffingGoal, erlang_a: bool) -> np.ndarray:
     return np.maximum(bound, 1.0).astype(np.int64)
 
 
+RECURSION_MAX_AGENTS = 16
+"""Largest agent count for which ``_blocking_at`` runs the recursion."""
+
+
 def _blocking_at(agents, load):
     """Return Erlang B at a different agent count per interval.
 
@@ -325,6 +350,9 @@ def _blocking_at(agents, load):
     """
     agents = np.asarray(agents, dtype=np.int64)
     load = np.asarray(load, dtype=float)
+    if agents.max(initial=0) <= RECURSION_MAX_AGENTS:
+        # A few recursion steps cost fewer NumPy calls than the Poisson terms.
+        return erlang_b(agents, load)
     result = np.ones(agents.shape)
     positive = load > 0
     n = agents[positive].astype(float)
@@ -341,49 +369,78 @@ def _blocking_at(agents, load):
     return result
 
 
+SEARCH_WIDTH = 4
+"""Agent counts an Erlang C search step tries at once, per interval."""
+
+
 def _search(load, aht, goal, patience) -> dict[str, np.ndarray]:
     """Walk every interval up from its lower bound, all intervals at once.
 
     Each step evaluates the pending intervals at their current agent count
     and advances the others by one with the Erlang B recursion, so the
     number of steps is the largest distance from a lower bound to the
-    answer, not the largest answer.
+    answer, not the largest answer. The steps keep only each interval's
+    answer and its blocking probability, and the metrics are computed once
+    at the end from those.
     """
     erlang_a = patience is not None
     agents = _lower_bound(load, goal, erlang_a)
-    fields = ("agents", "load", "wait_probability", "service_level", "asa")
-    fields += ("occupancy", "abandon_probability", "mean_wait")
-    found = {name: np.zeros(load.shape) for name in fields}
-    found["agents"] = np.zeros(load.shape, dtype=np.int64)
-    # With no calls, no agents are needed and no caller waits.
-    pending = load > 0
-    found["service_level"][~pending] = 1.0
     blocking = _blocking_at(agents, load)
     target = np.full(load.shape, float(goal.target_time))
 
-    index = np.flatnonzero(pending)
-    while index.size:
+    def metrics_at(index, counts, blocked):
         if erlang_a:
-            metrics = _metrics_a(
-                agents[index],
-                load[index] / aht[index],
-                aht[index],
-                patience[index],
-                target[index],
-                blocking[index],
+            return _metrics_a(
+                counts, load[index] / aht[index], aht[index], patience[index],
+                target[index], blocked,
             )
+        return _metrics_c(counts, load[index], aht[index], target[index], blocked)
+
+    # With no calls, no agents are needed and no caller waits.
+    busy = np.flatnonzero(load > 0)
+    found_agents = agents.copy()
+    found_blocking = blocking.copy()
+    # Erlang C tries SEARCH_WIDTH counts per step as columns of one array,
+    # which cuts the number of NumPy calls; Erlang A tries one at a time.
+    width = 1 if erlang_a else SEARCH_WIDTH
+    index = busy
+    while index.size:
+        counts = agents[index][:, None] + np.arange(width)
+        blocked = np.empty(counts.shape)
+        blocked[:, 0] = blocking[index]
+        for column in range(1, width):
+            offered = load[index] * blocked[:, column - 1]
+            blocked[:, column] = offered / (counts[:, column] + offered)
+        if erlang_a:
+            ok = _meets(metrics_at(index, counts[:, 0], blocked[:, 0]), goal)[:, None]
         else:
-            metrics = _metrics_c(
-                agents[index], load[index], aht[index], target[index], blocking[index]
+            ok = _meets_c(
+                counts, load[index, None], aht[index, None], target[index, None], blocked, goal
             )
-        done = _meets(metrics, goal)
+        done = ok.any(axis=1)
+        first = ok.argmax(axis=1)[done]
         hit = index[done]
-        for name in fields:
-            found[name][hit] = getattr(metrics, name)[done]
+        found_agents[hit] = counts[done, first]
+        found_blocking[hit] = blocked[done, first]
+        # The rest move past the last count tried.
         index = index[~done]
-        agents[index] += 1
-        offered = load[index] * blocking[index]
+        last = blocked[~done, -1]
+        agents[index] += width
+        offered = load[index] * last
         blocking[index] = offered / (agents[index] + offered)
+
+    fields = ("agents", "load", "wait_probability", "service_level", "asa")
+    fields += ("occupancy", "abandon_probability", "mean_wait")
+    if busy.size == load.size:
+        metrics = metrics_at(busy, found_agents, found_blocking)
+        return {name: getattr(metrics, name) for name in fields}
+    found = {name: np.zeros(load.shape) for name in fields}
+    found["agents"] = np.zeros(load.shape, dtype=np.int64)
+    found["service_level"][load <= 0] = 1.0
+    if busy.size:
+        metrics = metrics_at(busy, found_agents[busy], found_blocking[busy])
+        for name in fields:
+            found[name][busy] = getattr(metrics, name)
     return found
 
 
