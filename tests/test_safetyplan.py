@@ -408,3 +408,18 @@ def test_suggestion_saves_typed_lines_first(team_client, plan):
     assert services.step_texts(plan, 5) == stored
     assert bad.status_code == 400
     assert "Facility abc not found" in bad.content.decode()
+
+
+def test_copy_in_person_language(team_client, plan):
+    services.save_step(plan, Step.WARNING_SIGNS, ["No duermo"])
+
+    detail = team_client.get(f"/safety-plans/{plan.pk}/").content.decode()
+    spanish = team_client.get(f"/safety-plans/{plan.pk}/copy/?lang=es")
+    invalid = team_client.get(f"/safety-plans/{plan.pk}/copy/?lang=xx")
+
+    assert f'href="/safety-plans/{plan.pk}/copy/?lang=es"' in detail
+    assert "Mi plan de seguridad" in spanish.content.decode()
+    assert 'lang="es"' in spanish.content.decode()
+    assert "No duermo" in spanish.content.decode()
+    assert invalid.status_code == 400
+    assert "Invalid lang 'xx'" in invalid.content.decode()

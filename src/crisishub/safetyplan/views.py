@@ -12,10 +12,12 @@ from __future__ import annotations
 import logging
 from functools import wraps
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -145,9 +147,18 @@ def detail(request: HttpRequest, plan_id: int) -> HttpResponse:
 @never_cache
 @signed_in
 def print_copy(request: HttpRequest, plan_id: int) -> HttpResponse:
-    """Render the copy the person keeps: the plan only, no record details."""
+    """Render the copy the person keeps: the plan only, no record details.
+
+    ``?lang=es`` prints the headings in another interface language than the
+    staff member's, such as the person's own.
+    """
     plan = access.plan_for_read(request.user, plan_id)
-    return render(request, "safetyplan/print.html", {"plan": plan, "steps": plan.entries_by_step()})
+    language = request.GET.get("lang") or translation.get_language()
+    if language not in dict(settings.LANGUAGES):
+        return HttpResponseBadRequest(
+            f"Invalid lang {language!r}: use one of {', '.join(dict(settings.LANGUAGES))}.")
+    with translation.override(language):
+        return render(request, "safetyplan/print.html", {"plan": plan, "steps": plan.entries_by_step()})
 
 
 @require_GET
