@@ -8,6 +8,7 @@ time is 2026-01-05 (Pacific), so every record falls in January 2026.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 
@@ -95,16 +96,25 @@ def table_by_key(report, key):
 # --- Queries ------------------------------------------------------------
 
 
-def test_outcome_counts_from_records(january):
-    report = build_report(_january_range())
-    outcomes = table_by_key(report, "outcomes")
-    urban = report.rows.index((_january_range().start, "urban"))
-    rural = report.rows.index((_january_range().start, "rural"))
+JANUARY_START = dt.date(2026, 1, 1)
 
-    assert outcomes.counts[urban] == [30, 3, 0, 1, 0]
-    assert outcomes.counts[rural] == [12, 0, 0, 0, 0]
-    transports = table_by_key(report, "transports")
-    assert transports.counts[urban] == [3, 0, 31]
+
+def january_range():
+    return ReportRange(JANUARY_START, dt.date(2026, 1, 31), "month")
+
+
+def test_outcome_counts_from_records(january):
+    report = build_report(january_range())
+    outcomes = table_by_key(report, "outcomes")
+    urban = report.row(JANUARY_START, "urban")
+    rural = report.row(JANUARY_START, "rural")
+
+    assert [key for key, _label in outcomes.columns] == [
+        "resolved_in_community", "voluntary_transport_emergency_department", "voluntary_transport_other",
+        "involuntary_hold_by_others", "declined", "gone_on_arrival",
+    ]
+    assert outcomes.counts[urban] == [30, 3, 0, 0, 1, 0]
+    assert outcomes.counts[rural] == [12, 0, 0, 0, 0, 0]
     police = table_by_key(report, "law_enforcement")
     assert police.counts[urban] == [33, 1, 0, 0]
     language = table_by_key(report, "team_language")
@@ -113,53 +123,62 @@ def test_outcome_counts_from_records(january):
     assert arrival.counts[urban] == [34, 0]
 
 
-def _january_range():
-    import datetime as dt
+def test_transports_are_outcome_columns(january):
+    """"Not transported" would repeat the sum of the other outcomes, so
+    transports are columns of the outcomes table, not a table of their own."""
+    report = build_report(january_range())
 
-    return ReportRange(dt.date(2026, 1, 1), dt.date(2026, 1, 31), "month")
+    assert [table.key for table in report.count_tables] == [
+        "outcomes", "law_enforcement", "team_language", "arrival_standard",
+        "contact_language", "repeat_contacts",
+    ]
 
 
 def test_small_cells_suppressed_in_report(january):
-    report = build_report(_january_range())
-    outcomes = table_by_key(report, "outcomes").result
-    urban = report.rows.index((_january_range().start, "urban"))
-    rural = report.rows.index((_january_range().start, "rural"))
+    report = build_report(january_range())
+    outcomes = table_by_key(report, "outcomes").period(JANUARY_START).result
+    urban, rural = 0, 1
 
     row = outcomes.cells[urban]
-    assert not row[1].published  # 3 transports
-    assert not row[3].published  # 1 declined
+    assert not row[1].published  # 3 transports to an emergency department
+    assert not row[4].published  # 1 declined
     # 3 + 1 = 4 hidden behind a published total of 34 would read as small
     # counts, so the 30 is hidden too.
     assert not row[0].published
-    assert outcomes.row_totals[urban].published
-    assert outcomes.row_totals[urban].value == 34
-    assert row[2].published and row[2].value == 0
-    assert [e.public_value for e in outcomes.cells[rural]] == [12, 0, 0, 0, 0]
-    assert outcomes.row_share(rural, 0) == 1.0
+    # Every non-zero cell of the row is hidden, so its zeros are hidden:
+    # shown, they would reveal that the 34 were only resolved, transported or declined.
+    assert not row[2].published
+    assert not row[3].published
+    assert not row[5].published
+    assert outcomes.cells[rural][0].public_value == 12
     assert outcomes.row_share(urban, 1) is None
+    police = table_by_key(report, "law_enforcement").period(JANUARY_START).result
+    assert police.cells[urban][0].public_value == 33
+    assert not police.cells[urban][1].published  # 1 police request
     # Linked tables hide the same row totals.
-    for table in report.count_tables[:4]:
-        assert [t.published for t in table.result.row_totals] == [
-            t.published for t in outcomes.row_totals
-        ]
+    for table in report.count_tables[:3]:
+        result = table.period(JANUARY_START).result
+        assert [t.published for t in result.row_totals] == [t.published for t in outcomes.row_totals]
+        assert result.grand_total.published == outcomes.grand_total.published
 
 
 def test_response_medians_suppress_small_rows(january):
-    report = build_report(_january_range())
+    report = build_report(january_range())
     medians = report.median_table
-    urban = report.rows.index((_january_range().start, "urban"))
-    rural = report.rows.index((_january_range().start, "rural"))
+    period = medians.periods[0]
+    urban, rural = 0, 1
     column = [key for key, _label in medians.columns].index("t0_to_on_scene")
-
     transport = [key for key, _label in medians.columns].index("transport")
 
-    assert medians.values[urban][column] == (35.0, 34)
-    assert medians.public_median(*medians.values[urban][column]) == 35.0
-    assert medians.values[rural][column] == (35.0, 12)
-    assert medians.public_median(*medians.values[rural][column]) == 35.0
+    assert period.first == JANUARY_START
+    assert period.values[urban][column] == (35.0, 34)
+    assert medians.public_median(*period.values[urban][column]) == 35.0
+    assert period.values[rural][column] == (35.0, 12)
+    assert medians.public_median(*period.values[rural][column]) == 35.0
+    assert period.total[column] == (35.0, 46)
     # Only the 3 transports have a transport interval.
-    assert medians.values[urban][transport] == (20.0, 3)
-    assert medians.public_median(*medians.values[urban][transport]) is None
+    assert period.values[urban][transport] == (20.0, 3)
+    assert medians.public_median(*period.values[urban][transport]) is None
 
 
 # --- Page ---------------------------------------------------------------
@@ -199,15 +218,17 @@ def test_page_default_range_renders(client, personas, reference_data):
     assert b'data-table="repeat_contacts"' in response.content
 
 
-def test_page_shows_published_total(client, personas, january):
+def test_page_shows_published_counts(client, personas, january):
     response = signed_in(client, personas, roles.ANALYST).get("/reports/", JANUARY)
     body = response.content.decode()
 
-    section = body[body.index('data-table="outcomes"'):body.index('data-table="transports"')]
-    assert ">34<" in section
-    # The hidden 30 must not appear as a count anywhere in the table.
-    assert ">30<" not in section
-    assert ">30 " not in section
+    outcomes = body[body.index('data-table="outcomes"'):body.index('data-table="law_enforcement"')]
+    police = body[body.index('data-table="law_enforcement"'):body.index('data-table="team_language"')]
+    assert ">12<" in police
+    assert ">33<" in police
+    # The hidden 30 resolved must not appear as a count anywhere in the table.
+    assert ">30<" not in outcomes
+    assert ">30 " not in outcomes
 
 
 def test_page_bad_date_names_value(client, personas, reference_data):
@@ -265,29 +286,6 @@ def test_csv_has_no_small_counts(client, personas, january):
     assert all(row["percent_of_row"] == "" for row in rows if row["count"] == "*")
 
 
-def test_csv_suppressed_not_recoverable(client, personas, january):
-    """Each published row total minus its published cells leaves a hidden
-    sum above 10 per hidden cell, so no hidden cell is pinned by subtraction."""
-    rows = csv_rows(signed_in(client, personas, roles.ANALYST).get("/reports/", {**JANUARY, "download": "csv"}))
-    lines: dict[tuple[str, str, str], list[dict]] = {}
-    for row in rows:
-        if row["table"] == "response_minutes":
-            continue
-        lines.setdefault((row["table"], row["period"], row["area"]), []).append(row)
-    checked = 0
-    for cells in lines.values():
-        total = next(cell for cell in cells if cell["column"] == "total")
-        members = [cell for cell in cells if cell["column"] != "total"]
-        hidden = [cell for cell in members if cell["count"] == "*"]
-        if total["count"] == "*" or not hidden:
-            continue
-        assert len(hidden) >= 2
-        shown = sum(int(cell["count"]) for cell in members if cell["count"] != "*")
-        assert int(total["count"]) - shown > 10 * len(hidden)
-        checked += 1
-    assert checked > 0
-
-
 def test_csv_bad_date_is_plain_error(client, personas, reference_data):
     response = signed_in(client, personas, roles.ANALYST).get(
         "/reports/", {"start": "01/02/2026", "end": "2026-01-31", "group": "month", "download": "csv"}
@@ -295,6 +293,45 @@ def test_csv_bad_date_is_plain_error(client, personas, reference_data):
 
     assert response.status_code == 400
     assert "01/02/2026" in response.content.decode()
+
+
+def test_csv_error_not_html_escaped(client, personas, reference_data):
+    response = signed_in(client, personas, roles.ANALYST).get(
+        "/reports/", {"start": "abc", "end": "2026-01-31", "group": "month", "download": "csv"}
+    )
+
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/plain")
+    assert "Invalid from date 'abc'" in body
+    assert "&#x27;" not in body
+    assert "&" not in body
+
+
+@pytest.mark.parametrize(("query", "message"), [
+    ({"start": "9999-12-01", "end": "9999-12-31"}, "out of range: use a date from 2000-01-01 to 2099-12-31"),
+    ({"start": "2026-02-01", "end": "2026-04-01"}, "end on 2026-03-31 or 2026-04-30"),
+    ({"start": "2026-02-15", "end": "2026-03-31"}, "start on 2026-02-01 or 2026-03-01"),
+])
+def test_page_rejects_bad_range(client, personas, reference_data, query, message):
+    response = signed_in(client, personas, roles.ANALYST).get("/reports/", {**query, "group": "month"})
+
+    assert response.status_code == 400
+    assert message in response.content.decode()
+
+
+def test_page_rejects_unfinished_month(client, personas, reference_data):
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    first = today.replace(day=1)
+    end = (first + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+    response = signed_in(client, personas, roles.ANALYST).get(
+        "/reports/", {"start": first.isoformat(), "end": end.isoformat(), "group": "month"}
+    )
+
+    assert response.status_code == 400
+    assert "has not ended yet" in response.content.decode()
 
 
 # --- Command ------------------------------------------------------------
@@ -310,7 +347,10 @@ def test_command_json(capsys, january):
     assert data["from"] == "2026-01-01"
     outcomes = next(table for table in data["tables"] if table["key"] == "outcomes")
     urban = next(row for row in outcomes["rows"] if row["period"] == "2026-01" and row["area"] == "Urban")
-    assert urban["total"] == {"count": 34, "percent": None, "suppressed": False}
+    assert urban["total"] == {"count": None, "percent": None, "suppressed": True}
+    police = next(table for table in data["tables"] if table["key"] == "law_enforcement")
+    urban = next(row for row in police["rows"] if row["period"] == "2026-01" and row["area"] == "Urban")
+    assert urban["cells"][0] == {"count": 33, "percent": None, "suppressed": False}
     assert all(cell["count"] is None or not 1 <= cell["count"] <= 10
                for table in data["tables"] for row in table["rows"] for cell in row["cells"])
     assert data["notes"]
@@ -323,13 +363,18 @@ def test_command_csv_quarter(capsys, january):
 
     assert code == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
-    assert {row["period"] for row in rows} == {"2026 Q1", "All"}
+    # Each period has its own all-areas row; no total spans the range.
+    assert {row["period"] for row in rows} == {"2026 Q1"}
+    assert {row["area"] for row in rows} == {"Urban", "Rural", "Not placed", "All"}
 
 
 @pytest.mark.parametrize(("options", "message"), [
-    (["--from", "2026-02-30", "--to", "2026-03-01"], "Invalid --from date '2026-02-30'"),
+    (["--from", "2026-02-30", "--to", "2026-03-31"], "Invalid --from date '2026-02-30'"),
     (["--from", "2026-01-01", "--to", "tomorrow"], "Invalid --to date 'tomorrow'"),
     (["--from", "2026-03-01", "--to", "2026-01-01"], "before the start date 2026-03-01"),
+    (["--from", "9999-12-01", "--to", "9999-12-31"], "The --from date 9999-12-01 is out of range"),
+    (["--from", "2026-02-01", "--to", "2026-04-01", "--group", "quarter"], "start on 2026-01-01 or 2026-04-01"),
+    (["--from", "2026-02-01", "--to", "2026-04-01"], "The end date 2026-04-01 is not the last day of a month"),
 ])
 def test_command_bad_dates(capsys, options, message):
     from crisishub.cli import main
@@ -357,3 +402,23 @@ def test_format_share_never_reads_zero(share, text):
     from crisishub.reports.output import format_share
 
     assert format_share(share) == text
+
+
+def test_command_quiet_on_closed_pipe(january, monkeypatch):
+    """``crisishub report ... | head`` ends quietly when the reader closes
+    the pipe: standard output is a pipe whose read end is closed."""
+    import os
+
+    from crisishub.cli import main
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    stdout = os.fdopen(write_end, "w")
+    monkeypatch.setattr("sys.stdout", stdout)
+    try:
+        code = main(["report", "--from", "2026-01-01", "--to", "2026-03-31", "--format", "csv"])
+    finally:
+        monkeypatch.undo()
+        stdout.close()
+
+    assert code == 0

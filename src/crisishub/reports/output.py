@@ -14,15 +14,19 @@ from typing import Any
 from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 
-from crisishub.reports.queries import CountTable, MedianTable, Report
+from crisishub.reports.queries import CountTable, MedianTable, Report, area_labels
 from crisishub.reports.suppression import Entry
 
 SUPPRESSED_MARK = "*"
 
 FOOTNOTE = _(
     "* Suppressed: the count is from 1 to 10, or it is hidden so that such a count cannot be "
-    "worked out from the totals. A 0 is a true zero. A percentage is shown only when its count "
-    "and its row total are both shown, and it is the share of the row total."
+    "worked out from the totals or from the other tables, months and quarters. A 0 is a true "
+    "zero. A zero is suppressed too when every other count in its row or column is suppressed, "
+    "because it would show that everyone there had the suppressed outcome. A percentage is "
+    "shown only when its count and its row total are both shown, and it is the share of the "
+    "row total. Each period is suppressed on its own records, so \"All\" is the total of one "
+    "period and no total spans several periods."
 )
 
 
@@ -52,42 +56,46 @@ def _cell(entry: Entry, share: float | None) -> CellView:
     return CellView(str(entry.value), format_share(share), False)
 
 
-def count_table_rows(table: CountTable, labels: list[tuple[str, str]]) -> list[dict[str, Any]]:
-    """Return one dict per row, then the totals row, each with its cells and total."""
-    result = table.result
-    rows, columns = result.shape
+def count_table_rows(table: CountTable, report: Report) -> list[dict[str, Any]]:
+    """Return one dict per period and area, each period followed by its
+    all-areas row, each with its cells and total."""
+    areas = area_labels()
     found = []
-    for i in range(rows + 1):
-        if i < rows:
-            period, area = labels[i]
-            cells = result.cells[i]
-            total = result.row_totals[i]
-        else:
-            period, area = gettext_now("All"), gettext_now("All")
-            cells = result.column_totals
-            total = result.grand_total
-        found.append({
-            "period": period,
-            "area": area,
-            "is_total": i == rows,
-            "cells": [_cell(cells[j], result.row_share(i, j)) for j in range(columns)],
-            "total": _cell(total, None),
-        })
+    for period in table.periods:
+        result = period.result
+        rows, columns = result.shape
+        label = report.period_label(period.first)
+        for i in range(rows + 1):
+            if i < rows:
+                area, cells, total = areas[i], result.cells[i], result.row_totals[i]
+            else:
+                area, cells, total = gettext_now("All"), result.column_totals, result.grand_total
+            found.append({
+                "period": label,
+                "area": area,
+                "is_total": i == rows,
+                "cells": [_cell(cells[j], result.row_share(i, j)) for j in range(columns)],
+                "total": _cell(total, None),
+            })
     return found
 
 
-def median_table_rows(table: MedianTable, labels: list[tuple[str, str]]) -> list[dict[str, Any]]:
+def median_table_rows(table: MedianTable, report: Report) -> list[dict[str, Any]]:
+    """Return one dict per period and area, each period followed by its all-areas row."""
+    areas = area_labels()
     found = []
-    for (period, area), values in [*zip(labels, table.values), ((gettext_now("All"), gettext_now("All")), table.total)]:
-        cells = []
-        for median, count in values:
-            public = table.public_median(median, count)
-            if median is not None and public is None:
-                cells.append(CellView(SUPPRESSED_MARK, "", True))
-            else:
-                cells.append(CellView("" if public is None else f"{public:.1f}", "", False))
-        found.append({"period": period, "area": area, "cells": cells, "is_total": False})
-    found[-1]["is_total"] = True
+    for period in table.periods:
+        label = report.period_label(period.first)
+        named = [*zip(areas, period.values), (gettext_now("All"), period.total)]
+        for n, (area, values) in enumerate(named):
+            cells = []
+            for median, count in values:
+                public = table.public_median(median, count)
+                if median is not None and public is None:
+                    cells.append(CellView(SUPPRESSED_MARK, "", True))
+                else:
+                    cells.append(CellView("" if public is None else f"{public:.1f}", "", False))
+            found.append({"period": label, "area": area, "cells": cells, "is_total": n == len(areas)})
     return found
 
 
@@ -99,14 +107,13 @@ def report_csv(report: Report) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_HEADER)
-    labels = report.row_labels()
     for table in report.count_tables:
         column_names = [key for key, _label in table.columns] + ["total"]
-        for row in count_table_rows(table, labels):
+        for row in count_table_rows(table, report):
             for name, cell in zip(column_names, [*row["cells"], row["total"]]):
                 writer.writerow([table.key, row["period"], row["area"], name, cell.count, cell.share, ""])
     table = report.median_table
-    for row in median_table_rows(table, labels):
+    for row in median_table_rows(table, report):
         for (key, _label), cell in zip(table.columns, row["cells"]):
             writer.writerow([table.key, row["period"], row["area"], key, "", "", cell.count])
     return buffer.getvalue()
@@ -114,8 +121,6 @@ def report_csv(report: Report) -> str:
 
 def report_json(report: Report) -> dict[str, Any]:
     """Return the report's public tables, footnote and notes as JSON-ready data."""
-    labels = report.row_labels()
-
     def cell_data(cell: CellView) -> dict[str, Any]:
         if cell.suppressed:
             return {"count": None, "percent": None, "suppressed": True}
@@ -134,7 +139,7 @@ def report_json(report: Report) -> dict[str, Any]:
                     "cells": [cell_data(cell) for cell in row["cells"]],
                     "total": cell_data(row["total"]),
                 }
-                for row in count_table_rows(table, labels)
+                for row in count_table_rows(table, report)
             ],
             "notes": [str(note) for note in table.notes],
         })
@@ -156,7 +161,7 @@ def report_json(report: Report) -> dict[str, Any]:
                     ],
                     "suppressed": [cell.suppressed for cell in row["cells"]],
                 }
-                for row in median_table_rows(medians, labels)
+                for row in median_table_rows(medians, report)
             ],
             "notes": [str(note) for note in medians.notes],
         },

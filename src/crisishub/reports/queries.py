@@ -1,9 +1,17 @@
 """Report tables from the hub's records, suppressed for publication.
 
-Every count table has one row per period and area and splits one
-population into columns, so its row totals are that population. Tables
-that split the same population are suppressed together (see
-``suppress_linked``), because they publish the same row totals.
+Every count table has one row per area for each period and splits one
+population into columns, so its row totals are that population. Each
+period's table has its own totals row (all areas); no total spans the
+requested range, because a range total minus another range's total would
+give the counts of the periods where they differ.
+
+Suppression depends only on a calendar quarter's own records: the three
+month tables and the quarter table of every table that splits the same
+population are suppressed together (see ``joint.suppress_quarter``), and a
+request shows the months or the quarter it names from that result. So a
+period is published with the same numbers in every report that contains
+it.
 
 Areas are the incident's urban or rural class from its census tract
 (rural below 50 people per square mile), because the hub records no
@@ -26,8 +34,15 @@ from django.utils.translation import gettext_lazy as _
 from crisishub.core.models import (
     Contact, Disposition, Facility, Incident, IncidentEvent, LawEnforcement, Team,
 )
-from crisishub.reports.periods import ReportRange
-from crisishub.reports.suppression import SuppressedTable, is_small_count, suppress_linked
+from crisishub.reports.joint import suppress_quarter_cached
+from crisishub.reports.periods import ReportRange, next_period_start
+from crisishub.reports.suppression import SuppressedTable, is_small_count
+
+MONTHS_PER_QUARTER = 3
+
+# Outcome columns that split voluntary transports by destination.
+TRANSPORT_ED = "voluntary_transport_emergency_department"
+TRANSPORT_OTHER = "voluntary_transport_other"
 
 URBAN, RURAL, NOT_PLACED = "urban", "rural", ""
 AREAS: list[tuple[str, Promise]] = [
@@ -49,12 +64,25 @@ UNRECORDED_NOTES = [
     _("No supervisorial district or ZIP code is recorded for an incident, so areas are urban or rural by census tract. \"Not placed\" means no location inside the county."),
 ]
 
-RowKey = tuple[dt.date, str]
+
+
+@dataclass
+class PeriodTable:
+    """One period's counts, one row per area, and their suppression."""
+
+    first: dt.date
+    counts: list[list[int]]
+    result: SuppressedTable
 
 
 @dataclass
 class CountTable:
-    """One published count table: a population split into columns."""
+    """One published count table: a population split into columns.
+
+    ``counts`` has one row per month and area of the report's quarters
+    (see ``Report.months``), and ``periods`` the suppressed tables of the
+    requested periods.
+    """
 
     key: str
     title: Promise
@@ -62,20 +90,32 @@ class CountTable:
     columns: list[tuple[str, Promise]]
     counts: list[list[int]]
     notes: list[Promise] = field(default_factory=list)
-    result: SuppressedTable | None = None
+    periods: list[PeriodTable] = field(default_factory=list)
+
+    def period(self, first: dt.date) -> PeriodTable:
+        """Return the table of the period that starts on ``first``."""
+        return next(table for table in self.periods if table.first == first)
+
+
+@dataclass
+class MedianPeriod:
+    """Median minutes of one period: per area, per column (median or
+    None, number of responses), and the same over all areas."""
+
+    first: dt.date
+    values: list[list[tuple[float | None, int]]]
+    total: list[tuple[float | None, int]]
 
 
 @dataclass
 class MedianTable:
-    """Median minutes of each response interval by row. A median of 1 to 10
-    incidents is suppressed."""
+    """Median minutes of each response interval by period and area. A
+    median of 1 to 10 responses is suppressed."""
 
     key: str
     title: Promise
     columns: list[tuple[str, Promise]]
-    # Per row, per column: (median minutes or None, number of incidents).
-    values: list[list[tuple[float | None, int]]]
-    total: list[tuple[float | None, int]]
+    periods: list[MedianPeriod]
     notes: list[Promise] = field(default_factory=list)
 
     def public_median(self, median: float | None, count: int) -> float | None:
@@ -85,41 +125,86 @@ class MedianTable:
 @dataclass
 class Report:
     range: ReportRange
-    rows: list[RowKey]
+    # First days of the months of every quarter the range touches; the
+    # rows of ``CountTable.counts`` are these months times AREAS.
+    months: list[dt.date]
     count_tables: list[CountTable]
     median_table: MedianTable
     notes: list[Promise]
 
-    def row_labels(self) -> list[tuple[str, str]]:
-        area_labels = dict(AREAS)
-        return [(self.range.period_label(period), str(area_labels[area])) for period, area in self.rows]
+    @property
+    def periods(self) -> list[dt.date]:
+        return self.range.periods()
+
+    def period_label(self, first: dt.date) -> str:
+        return self.range.period_label(first)
+
+    def row(self, month: dt.date, area: str) -> int:
+        """Return the index in ``CountTable.counts`` of a month and area."""
+        return self.months.index(month) * len(AREAS) + [key for key, _label in AREAS].index(area)
+
+
+def area_labels() -> list[str]:
+    return [str(label) for _key, label in AREAS]
 
 
 def build_report(report_range: ReportRange) -> Report:
-    """Query the hub's records for the range and return suppressed tables."""
+    """Query the records of the range's quarters and return suppressed tables.
+
+    Whole quarters are queried even for a monthly report, because a
+    month's suppression is decided with its quarter's.
+    """
     tz = timezone.get_current_timezone()
-    start, end = report_range.bounds(tz)
-    rows = [(period, area) for period in report_range.periods() for area, _label in AREAS]
-    row_index = {row: i for i, row in enumerate(rows)}
+    quarters = report_range.quarters()
+    months = [
+        dt.date(quarter.year, quarter.month + k, 1) for quarter in quarters for k in range(MONTHS_PER_QUARTER)
+    ]
+    start = dt.datetime.combine(quarters[0], dt.time.min, tzinfo=tz)
+    end = dt.datetime.combine(next_period_start(quarters[-1], "quarter"), dt.time.min, tzinfo=tz)
+    month_index = {first: n for n, first in enumerate(months)}
+    area_index = {key: n for n, (key, _label) in enumerate(AREAS)}
+    row_count = len(months) * len(AREAS)
 
     def row_of(moment: dt.datetime, area: str) -> int:
         local = timezone.localtime(moment, tz).date()
-        return row_index[(report_range.period_of(local), area if area in (URBAN, RURAL) else NOT_PLACED)]
+        area = area if area in (URBAN, RURAL) else NOT_PLACED
+        return month_index[local.replace(day=1)] * len(AREAS) + area_index[area]
 
-    encounter_tables = _encounter_tables(start, end, row_of, len(rows))
-    contact_tables = _contact_tables(start, end, row_of, len(rows))
-    arrival_table, median_table = _response_tables(start, end, row_of, len(rows))
+    encounter_tables = _encounter_tables(start, end, row_of, row_count)
+    contact_tables = _contact_tables(start, end, row_of, row_count)
+    arrival_table, samples = _response_tables(start, end, row_of, row_count)
     for group in (encounter_tables, contact_tables, [arrival_table]):
-        results = suppress_linked([table.counts for table in group])
-        for table, result in zip(group, results):
-            table.result = result
+        _suppress_group(group, report_range, quarters)
     return Report(
         range=report_range,
-        rows=rows,
+        months=months,
         count_tables=[*encounter_tables, arrival_table, *contact_tables],
-        median_table=median_table,
+        median_table=_median_table(samples, report_range, month_index),
         notes=list(UNRECORDED_NOTES),
     )
+
+
+def _suppress_group(group: list[CountTable], report_range: ReportRange, quarters: list[dt.date]) -> None:
+    """Suppress each quarter of tables that split one population, and keep
+    the requested periods."""
+    areas = len(AREAS)
+    for q, quarter in enumerate(quarters):
+        parts = []
+        for table in group:
+            rows = [table.counts[(q * MONTHS_PER_QUARTER + k) * areas:(q * MONTHS_PER_QUARTER + k + 1) * areas]
+                    for k in range(MONTHS_PER_QUARTER)]
+            parts.append(rows)
+        results = suppress_quarter_cached(parts)
+        for table, table_parts, table_results in zip(group, parts, results):
+            if report_range.grouping == "quarter":
+                whole = [[sum(part[i][j] for part in table_parts) for j in range(len(table.columns))]
+                         for i in range(areas)]
+                table.periods.append(PeriodTable(quarter, whole, table_results[-1]))
+                continue
+            for k in range(MONTHS_PER_QUARTER):
+                first = dt.date(quarter.year, quarter.month + k, 1)
+                if report_range.start <= first <= report_range.end:
+                    table.periods.append(PeriodTable(first, table_parts[k], table_results[k]))
 
 
 def _tally(records: Iterable, row_count: int, columns: list[str], classify: Callable) -> list[list[int]]:
@@ -142,36 +227,34 @@ def _encounter_tables(start, end, row_of, row_count) -> list[CountTable]:
     )
     population = _("field encounters (responses with a recorded outcome)")
 
-    outcome_columns = [(value, label) for value, label in Disposition.choices]
+    # Transports split the voluntary-transport outcome, so they are columns
+    # of this table: a separate transports table would publish "not
+    # transported" again as the sum of the other outcomes.
+    outcome_columns: list[tuple[str, Promise]] = []
+    for value, label in Disposition.choices:
+        if value == Disposition.VOLUNTARY_TRANSPORT:
+            outcome_columns += [
+                (TRANSPORT_ED, _("Voluntary transport to an emergency department")),
+                (TRANSPORT_OTHER, _("Voluntary transport elsewhere")),
+            ]
+        else:
+            outcome_columns.append((value, label))
+
+    def outcome(record) -> str:
+        if record[2] != Disposition.VOLUNTARY_TRANSPORT:
+            return record[2]
+        if record[4] == Facility.Kind.EMERGENCY_DEPARTMENT:
+            return TRANSPORT_ED
+        return TRANSPORT_OTHER
+
     outcomes = CountTable(
         key="outcomes",
         title=_("Outcome of field encounters"),
         population=population,
         columns=outcome_columns,
         counts=_tally(encounters, row_count, [c for c, _label in outcome_columns],
-                      lambda r: (row_of(r[0], r[1]), r[2])),
+                      lambda r: (row_of(r[0], r[1]), outcome(r))),
         notes=[_("Resolved in the community is the share resolved on scene. Involuntary holds are those initiated by others, because the teams do not place holds.")],
-    )
-
-    def transport_kind(record) -> str:
-        if record[2] != Disposition.VOLUNTARY_TRANSPORT:
-            return "none"
-        if record[4] == Facility.Kind.EMERGENCY_DEPARTMENT:
-            return "emergency_department"
-        return "other"
-
-    transport_columns = [
-        ("emergency_department", _("Transported to an emergency department")),
-        ("other", _("Transported elsewhere")),
-        ("none", _("Not transported by the team")),
-    ]
-    transports = CountTable(
-        key="transports",
-        title=_("Transports by the team"),
-        population=population,
-        columns=transport_columns,
-        counts=_tally(encounters, row_count, [c for c, _label in transport_columns],
-                      lambda r: (row_of(r[0], r[1]), transport_kind(r))),
     )
 
     police_columns = [(value, label) for value, label in LawEnforcement.choices]
@@ -204,7 +287,7 @@ def _encounter_tables(start, end, row_of, row_count) -> list[CountTable]:
         # roster change after the encounter changes this table.
         notes=[_("Languages are those of the team's members today, not on the day of the encounter.")],
     )
-    return [outcomes, transports, police, languages]
+    return [outcomes, police, languages]
 
 
 def _contact_area(latitude: float | None, longitude: float | None, cache: dict) -> str:
@@ -320,8 +403,9 @@ INTERVALS = [
 ]
 
 
-def _response_tables(start, end, row_of, row_count) -> tuple[CountTable, MedianTable]:
-    """Arrival within the standard, and median minutes of each interval."""
+def _response_tables(start, end, row_of, row_count) -> tuple[CountTable, list[list[list[float]]]]:
+    """Arrival within the standard, and the interval minutes of each
+    response per month and area (for ``_median_table``)."""
     from crisishub.core.services.dispatch import compute_intervals
 
     incidents = list(
@@ -356,16 +440,36 @@ def _response_tables(start, end, row_of, row_count) -> tuple[CountTable, MedianT
         counts=_tally(arrivals, row_count, [c for c, _label in arrival_columns], lambda a: a),
         notes=[_("The standard is 60 minutes from T0 in urban areas and 120 minutes in rural areas.")],
     )
+    return arrival, samples
+
+
+def _median_table(samples: list[list[list[float]]], report_range: ReportRange,
+                  month_index: dict[dt.date, int]) -> MedianTable:
+    """Median minutes per requested period and area, and per period over all areas."""
+    areas = len(AREAS)
 
     def median(values: list[float]) -> tuple[float | None, int]:
         return (round(statistics.median(values), 1) if values else None), len(values)
 
-    medians = MedianTable(
+    periods = []
+    for first in report_range.periods():
+        if report_range.grouping == "month":
+            months = [month_index[first]]
+        else:
+            months = [month_index[dt.date(first.year, first.month + k, 1)] for k in range(MONTHS_PER_QUARTER)]
+        pooled = [
+            [[value for month in months for value in samples[month * areas + a][j]] for j in range(len(INTERVALS))]
+            for a in range(areas)
+        ]
+        periods.append(MedianPeriod(
+            first=first,
+            values=[[median(cell) for cell in row] for row in pooled],
+            total=[median([v for row in pooled for v in row[j]]) for j in range(len(INTERVALS))],
+        ))
+    return MedianTable(
         key="response_minutes",
         title=_("Median minutes of each response interval"),
         columns=INTERVALS,
-        values=[[median(cell) for cell in row] for row in samples],
-        total=[median([v for row in samples for v in row[j]]) for j in range(len(INTERVALS))],
+        periods=periods,
         notes=[_("A median of 1 to 10 responses is suppressed. Intervals count from the last assignment of a reassigned response.")],
     )
-    return arrival, medians

@@ -13,13 +13,12 @@ from crisishub.reports.queries import build_report
 def report_context(report_range: ReportRange) -> dict[str, Any]:
     """Build the report and the rows the template shows."""
     report = build_report(report_range)
-    labels = report.row_labels()
     return {
         "report": report,
         "count_tables": [
-            {"table": table, "rows": count_table_rows(table, labels)} for table in report.count_tables
+            {"table": table, "rows": count_table_rows(table, report)} for table in report.count_tables
         ],
-        "median_table": {"table": report.median_table, "rows": median_table_rows(report.median_table, labels)},
+        "median_table": {"table": report.median_table, "rows": median_table_rows(report.median_table, report)},
         "footnote": FOOTNOTE,
         "csv_query": urlencode({
             "start": report_range.start.isoformat(),
