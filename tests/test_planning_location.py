@@ -744,3 +744,32 @@ def test_cli_candidates_with_costs_rejected(capsys, cost_files):
     assert code == 2
     assert out == ""
     assert "--candidates works only with the data pack" in err
+
+
+def test_mclp_reduced_cost_fixing_keeps_optimum(monkeypatch):
+    """Sites closed by reduced costs never cost the optimum, on instances
+    whose LP bound the heuristic cannot reach (so the MIP runs)."""
+    fixed_counts = []
+    original = location._fix_by_reduced_cost
+
+    def recording(relaxation, sites, incumbent):
+        closed, opened = original(relaxation, sites, incumbent)
+        fixed_counts.append(int(closed.sum() + opened.sum()))
+        return closed, opened
+
+    monkeypatch.setattr(location, "_fix_by_reduced_cost", recording)
+    for seed in range(12):
+        rng = np.random.default_rng(300 + seed)
+        demand = rng.random((120, 2)) * 10
+        candidates = rng.random((20, 2)) * 10
+        costs = np.sqrt(((demand[:, None] - candidates[None]) ** 2).sum(axis=2))
+        weights = rng.integers(1, 30, 120).astype(float)
+        combos = itertools.combinations(range(20), 4)
+        best = max(weights[(costs[:, list(c)] <= 2.5).any(axis=1)].sum() for c in combos)
+
+        result = location.solve_mclp(costs, 4, 2.5, weights)
+
+        assert result.status == location.OPTIMAL
+        assert result.objective == best
+    assert fixed_counts
+    assert max(fixed_counts) > 0

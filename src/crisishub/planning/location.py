@@ -158,6 +158,8 @@ class _Solution:
     values: np.ndarray
     gap: float
     objective: float
+    reduced_costs: np.ndarray | None = None
+    """Column duals of an LP solve; None for a MIP."""
 
 
 # --- HiGHS -----------------------------------------------------------------
@@ -304,14 +306,14 @@ def _solve_milp(
     return _read_solution(highs)
 
 
-def _lp_bound(
+def _lp_relaxation(
     objective: np.ndarray,
     matrix: sparse.csc_array,
     row_bounds: tuple[np.ndarray, np.ndarray],
     col_bounds: tuple[np.ndarray, np.ndarray],
     time_limit: float,
-) -> float:
-    """Return the LP relaxation's maximum, or ``inf`` if HiGHS stops early."""
+) -> _Solution | None:
+    """Solve the LP relaxation of a maximization; None if HiGHS stops early."""
     relaxation = _solve_milp(
         objective,
         matrix,
@@ -322,7 +324,9 @@ def _lp_bound(
         time_limit=time_limit,
         presolve=False,
     )
-    return relaxation.objective if relaxation.status == OPTIMAL else math.inf
+    if relaxation.status != OPTIMAL or relaxation.reduced_costs is None:
+        return None
+    return relaxation
 
 
 def _read_solution(highs: highspy.Highs) -> _Solution:
@@ -335,7 +339,12 @@ def _read_solution(highs: highspy.Highs) -> _Solution:
     if model_status == highspy.HighsModelStatus.kOptimal:
         gap = max(gap, 0.0) if math.isfinite(gap) else 0.0
     objective = float(info.objective_function_value) if has_solution else math.nan
-    return _Solution(status=text, values=values, gap=gap, objective=objective)
+    reduced_costs = None
+    if info.dual_solution_status == 2:
+        reduced_costs = np.asarray(highs.getSolution().col_dual)
+    return _Solution(
+        status=text, values=values, gap=gap, objective=objective, reduced_costs=reduced_costs
+    )
 
 
 def _require_solution(solution: _Solution, model: str, time_limit: float) -> None:
@@ -580,6 +589,63 @@ def _optional_coverage(
 # --- MCLP --------------------------------------------------------------------
 
 
+def _mclp_model(
+    group_cover: np.ndarray,
+    group_weight: np.ndarray,
+    p: int,
+    site_lower: np.ndarray,
+    site_upper: np.ndarray,
+) -> tuple[np.ndarray, sparse.csc_array, tuple, tuple, np.ndarray]:
+    """Build (objective, matrix, row bounds, column bounds, integer) of an MCLP.
+
+    Columns: y_j (site j open, binary), then z_g (group g covered, in
+    [0, 1]). z needs no integrality because the objective pushes it to 1
+    exactly when some open site covers the group. Rows 0..count-1 are
+    z_g - sum_{j covers g} y_j <= 0, and row count is sum_j y_j = p.
+    """
+    count, sites = group_cover.shape
+    point_row, site_col = np.nonzero(group_cover)
+    matrix = sparse.csc_array(
+        (
+            np.concatenate([-np.ones(point_row.size), np.ones(count), np.ones(sites)]),
+            (
+                np.concatenate([point_row, np.arange(count), np.full(sites, count)]),
+                np.concatenate([site_col, sites + np.arange(count), np.arange(sites)]),
+            ),
+        ),
+        shape=(count + 1, sites + count),
+    )
+    objective = np.concatenate([np.zeros(sites), group_weight])
+    row_bounds = (np.append(np.full(count, -np.inf), p), np.append(np.zeros(count), p))
+    col_bounds = (
+        np.concatenate([site_lower, np.zeros(count)]),
+        np.concatenate([site_upper, np.ones(count)]),
+    )
+    return objective, matrix, row_bounds, col_bounds, np.arange(sites + count) < sites
+
+
+def _fix_by_reduced_cost(
+    relaxation: _Solution | None, sites: int, incumbent: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return (closed, opened) boolean site vectors that every optimum obeys.
+
+    Moving a site off its LP bound lowers the LP maximum by at least the
+    size of its reduced cost. Where that drops the maximum below the
+    incumbent's covered weight, no solution as good as the incumbent moves
+    that site, so it stays closed (at 0 in the LP) or open (at 1).
+    """
+    closed = np.zeros(sites, dtype=bool)
+    opened = np.zeros(sites, dtype=bool)
+    if relaxation is None:
+        return closed, opened
+    value = relaxation.values[:sites]
+    cost = np.abs(relaxation.reduced_costs[:sites])
+    beyond = relaxation.objective - cost < incumbent
+    closed = beyond & (value < 1e-9)
+    opened = beyond & (value > 1.0 - 1e-9)
+    return closed, opened
+
+
 def solve_mclp(
     costs: CostMatrix | np.ndarray,
     p: int,
@@ -617,31 +683,12 @@ def solve_mclp(
         group_of.ravel(), weights=problem.weights[rows], minlength=count
     )
 
-    # Columns: y_j (site j open, binary), then z_g (group g covered, in
-    # [0, 1]); z needs no integrality because the objective pushes it to 1
-    # exactly when some open site covers the group. Rows 0..count-1 are
-    # z_g - sum_{j covers g} y_j <= 0, and row count is sum_j y_j = p.
-    point_row, site_col = np.nonzero(group_cover)
-    matrix = sparse.csc_array(
-        (
-            np.concatenate([-np.ones(point_row.size), np.ones(count), np.ones(sites)]),
-            (
-                np.concatenate([point_row, np.arange(count), np.full(sites, count)]),
-                np.concatenate([site_col, sites + np.arange(count), np.arange(sites)]),
-            ),
-        ),
-        shape=(count + 1, sites + count),
-    )
     site_lower, site_upper = _site_bounds(problem)
-    objective = np.concatenate([np.zeros(sites), group_weight])
-    row_bounds = (np.append(np.full(count, -np.inf), p), np.append(np.zeros(count), p))
-    col_bounds = (
-        np.concatenate([site_lower, np.zeros(count)]),
-        np.concatenate([site_upper, np.ones(count)]),
-    )
-    integer = np.arange(sites + count) < sites
-    bound = _lp_bound(objective, matrix, row_bounds, col_bounds, time_limit - _elapsed(start))
-    if np.all(group_weight == np.round(group_weight)):
+    model = _mclp_model(group_cover, group_weight, p, site_lower, site_upper)
+    relaxation = _lp_relaxation(*model[:4], time_limit - _elapsed(start))
+    bound = math.inf if relaxation is None else relaxation.objective
+    integral = bool(np.all(group_weight == np.round(group_weight)))
+    if integral and math.isfinite(bound):
         # Integer weights give an integer optimum, at most the bound rounded down.
         bound = math.floor(bound + 1e-6)
 
@@ -657,26 +704,38 @@ def solve_mclp(
         upper_bound=bound,
     )
     start_covered = group_cover[:, start_sites].any(axis=1)
-    start_values = np.concatenate([start_sites, start_covered]).astype(float)
     start_weight = float(group_weight[start_covered].sum())
-    if start_weight >= bound - 1e-9 * max(float(group_weight.sum()), 1.0):
+    tolerance = 1e-9 * max(float(group_weight.sum()), 1.0)
+    if start_weight >= bound - tolerance:
         # The cover reaches the LP bound, so it is optimal without a MIP.
-        solution = _Solution(status=OPTIMAL, values=start_values, gap=0.0, objective=start_weight)
+        values = np.concatenate([start_sites, start_covered]).astype(float)
+        solution = _Solution(status=OPTIMAL, values=values, gap=0.0, objective=start_weight)
+        chosen = start_sites
     else:
+        closed, opened = _fix_by_reduced_cost(relaxation, sites, start_weight + tolerance)
+        keep = np.flatnonzero(~closed)
+        sub_cover = group_cover[:, keep]
+        reachable = sub_cover.any(axis=1)
+        sub_groups, sub_of = np.unique(
+            np.packbits(sub_cover[reachable], axis=1), axis=0, return_inverse=True
+        )
+        sub_cover = np.unpackbits(sub_groups, axis=1, count=keep.size).astype(bool)
+        sub_weight = np.bincount(
+            sub_of.ravel(), weights=group_weight[reachable], minlength=sub_groups.shape[0]
+        )
+        sub_lower = np.maximum(site_lower, opened)[keep]
+        sub_start = start_sites[keep]
         solution = _solve_milp(
-            objective,
-            matrix,
-            row_bounds,
-            col_bounds,
-            integer,
+            *_mclp_model(sub_cover, sub_weight, p, sub_lower, site_upper[keep]),
             maximize=True,
             time_limit=time_limit - _elapsed(start),
             presolve=False,
-            start=start_values,
+            start=np.concatenate([sub_start, sub_cover[:, sub_start].any(axis=1)]).astype(float),
         )
-    _require_solution(solution, "MCLP", time_limit)
+        _require_solution(solution, "MCLP", time_limit)
+        chosen = np.zeros(sites, dtype=bool)
+        chosen[keep[solution.values[: keep.size] > 0.5]] = True
 
-    chosen = solution.values[:sites] > 0.5
     covered = cover[:, chosen].any(axis=1)
     coverage = _coverage_fields(problem, covered, radius_values)
     return _milp_result(
