@@ -231,8 +231,8 @@ def test_small_totals_are_primary():
     assert table.row_totals[0].status == PRIMARY
     assert table.column_totals[0].status == PRIMARY
     assert table.grand_total.status == PRIMARY
-    # Row 1's zeros sit beside the hidden column totals 3 and 4 in an
-    # all-hidden column, so they would show the column's people are in row 0.
+    # Row 1's zeros share their columns with hidden counts and hidden
+    # column totals, so shown they would place every person in row 0.
     assert not table.cells[1][0].published
     assert_protected(table)
 
@@ -441,3 +441,91 @@ def test_random_linked_tables_consistent():
         assert all(pattern == hidden_totals[0] for pattern in hidden_totals)
         for result in results:
             assert_protected(result)
+
+
+# --- Quarters: months, quarter and linked tables together ---------------
+
+
+def quarter_tables(rng: random.Random) -> list[list[list[list[int]]]]:
+    """Return tables[g][month] of 3 rows that split the same people."""
+    sizes = [[rng.choice([0, 0, 3, 8, 14, 40, 90]) for _ in range(3)] for _ in range(3)]
+    tables = []
+    for columns in (rng.randint(2, 5), rng.randint(2, 4)):
+        weights = [rng.random() ** 2 + 0.01 for _ in range(columns)]
+        months = []
+        for month in range(3):
+            rows = []
+            for size in sizes[month]:
+                row = [0] * columns
+                for _ in range(size):
+                    row[rng.choices(range(columns), weights)[0]] += 1
+                rows.append(row)
+            months.append(rows)
+        tables.append(months)
+    return tables
+
+
+def quarter_attack(tables, results) -> list[tuple]:
+    """Return the suppressed entries that the published entries of every
+    month and quarter table fix, by ranks over the fine month cells."""
+    index = {}
+
+    def vector(g, months, rows, columns):
+        found = np.zeros(4 * 3 * 6 * 2)
+        for month in months:
+            for i in rows:
+                for j in columns:
+                    found[index.setdefault((g, month, i, j), len(index))] = 1
+        return found
+
+    shown, hidden = [], []
+    for g, parts in enumerate(results):
+        for k, part in enumerate(parts):
+            rows, columns = part.shape
+            months = [k] if k < 3 else [0, 1, 2]
+            for i in range(rows + 1):
+                for j in range(columns + 1):
+                    members = vector(g, months, [i] if i < rows else range(rows), [j] if j < columns else range(columns))
+                    (shown if part.entry((i, j)).published else hidden).append((members, (g, k, i, j)))
+    linked = []
+    for month in range(3):
+        for i in range(3):
+            linked.append(vector(0, [month], [i], range(len(tables[0][0][0]))) - vector(1, [month], [i], range(len(tables[1][0][0]))))
+    known = np.array([members for members, _where in shown] + linked)
+    rank = np.linalg.matrix_rank(known)
+    return [where for members, where in hidden if np.linalg.matrix_rank(np.vstack([known, members])) == rank]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_quarter_tables_not_recoverable(seed):
+    from crisishub.reports.joint import suppress_quarter
+
+    rng = random.Random(300 + seed)
+    for _ in range(6):
+        tables = quarter_tables(rng)
+        results = suppress_quarter(tables)
+
+        assert quarter_attack(tables, results) == []
+        for g, parts in enumerate(results):
+            quarter = parts[3]
+            for i in range(quarter.shape[0]):
+                for j in range(quarter.shape[1]):
+                    assert quarter.cells[i][j].value == sum(tables[g][k][i][j] for k in range(3))
+            for part in parts:
+                assert_protected(part)
+
+
+def test_quarter_hides_month_given_by_difference():
+    from crisishub.reports.joint import suppress_quarter
+
+    # January's 5 is hidden in its month. Suppressed month by month, the
+    # quarter's 65 minus February's 30 and March's 30 would give it away.
+    january = [[5, 200], [300, 400], [500, 600]]
+    later = [[30, 200], [300, 400], [500, 600]]
+
+    (parts,) = suppress_quarter([[january, later, later]])
+
+    assert not parts[0].cells[0][0].published
+    hidden = [not part.cells[0][0].published for part in parts]
+    assert sum(hidden) >= 2
+    assert quarter_attack([[january, later, later], [january, later, later]], [parts, parts]) == []
