@@ -103,3 +103,19 @@ def test_pmedian_matches_enumeration(seed):
     assert result.status == "Optimal"
     assert result.objective == pytest.approx(optimum)
     assert result.details["sites_left_after_bound"] <= 13
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_closing_against_better_cost_keeps_optima(seed):
+    """Closing again with the optimum's cost closes more, never an optimal site."""
+    weighted = random_weighted(40 + seed, points=50, sites=13)
+    optimum, optima = enumerate_optima(weighted, 4)
+    start = np.array([0, 1, 2, 3])
+    reduction = lagrangian.reduce_sites(weighted, 4, np.array([], dtype=int), start, 10.0)
+
+    closed = reduction.closed_against(optimum)
+
+    assert closed.sum() >= reduction.closed.sum()
+    assert (closed | ~reduction.closed).all()
+    for combo in optima:
+        assert not closed[list(combo)].any()

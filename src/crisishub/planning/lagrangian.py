@@ -48,6 +48,17 @@ class Reduction:
 
     best_cost: float
 
+    bound_sites: np.ndarray
+    """Sites the relaxation opens at the best bound, a start for a local search."""
+
+    site_bounds: np.ndarray
+    """Per site, the best bound with that site forced open (closed sites only)."""
+
+    def closed_against(self, cost: float) -> np.ndarray:
+        """Return the sites no solution costing ``cost`` or less opens."""
+        tolerance = 1e-9 * max(abs(cost), 1.0)
+        return self.closed | (self.site_bounds > cost + tolerance)
+
 
 def _total_cost(weighted: np.ndarray, sites: np.ndarray) -> float:
     return float(weighted[:, sites].min(axis=1).sum())
@@ -80,14 +91,16 @@ def reduce_sites(
     best_sites = np.sort(start_sites)
     best_cost = _total_cost(weighted, best_sites)
     closed = np.zeros(sites, dtype=bool)
+    site_bounds = np.full(sites, -np.inf)
     if movable == 0 or movable == free.sum() or not np.isfinite(best_cost):
-        return Reduction(best_cost, closed, best_sites, best_cost)
+        return Reduction(best_cost, closed, best_sites, best_cost, best_sites, site_bounds)
 
     # Start from each point's cost in the known solution, which puts the
     # multipliers on the scale of the costs.
     multipliers = weighted[:, best_sites].min(axis=1)
     tolerance = 1e-9 * max(abs(best_cost), 1.0)
     lower_bound, factor, since_better = -np.inf, 2.0, 0
+    bound_sites = best_sites
 
     for _ in range(MAX_STEPS):
         if time.perf_counter() > deadline or factor < MIN_STEP_FACTOR:
@@ -102,7 +115,10 @@ def reduce_sites(
         # this bound by the difference in rho. Where that passes best_cost,
         # no solution costing best_cost or less, so no optimum, opens the site.
         dearest = rho[order[movable - 1]]
-        closed |= free & (bound + rho - dearest > best_cost + tolerance)
+        forced = np.where(free, bound + rho - dearest, -np.inf)
+        forced[opened] = -np.inf
+        site_bounds = np.maximum(site_bounds, forced)
+        closed |= site_bounds > best_cost + tolerance
         closed[best_sites] = False
 
         # A better solution only lowers best_cost, so earlier closings stay
@@ -112,6 +128,7 @@ def reduce_sites(
             best_cost, best_sites = cost, np.sort(opened)
         if bound > lower_bound + tolerance:
             lower_bound, since_better = bound, 0
+            bound_sites = np.sort(opened)
         else:
             since_better += 1
             if since_better >= STALL_STEPS:
@@ -128,4 +145,4 @@ def reduce_sites(
             break
         multipliers = multipliers + factor * (best_cost - bound) / norm * subgradient
 
-    return Reduction(lower_bound, closed, best_sites, best_cost)
+    return Reduction(lower_bound, closed, best_sites, best_cost, bound_sites, site_bounds)

@@ -960,7 +960,18 @@ def _pmedian_interchange(
             site = int(np.argmin(totals))
             chosen.append(site)
             nearest = np.minimum(nearest, costs[:, site])
-        current = float(weights @ nearest)
+    return _pmedian_swap(costs, weights, chosen, fixed)
+
+
+def _pmedian_swap(
+    costs: np.ndarray, weights: np.ndarray, chosen: list[int], fixed: np.ndarray
+) -> np.ndarray:
+    """Return ``chosen`` improved by best swaps until none lowers the cost."""
+    points = costs.shape[0]
+    p = len(chosen)
+    chosen = list(chosen)
+    with np.errstate(invalid="ignore"):
+        current = float(weights @ costs[:, chosen].min(axis=1))
         movable = [k for k, j in enumerate(chosen) if j not in set(fixed.tolist())]
         rows = np.arange(points)
         for _ in range(10 * p):
@@ -1020,7 +1031,18 @@ def _pmedian_reduce(
     reduction = lagrangian.reduce_sites(
         weighted, p, problem.fixed, start_sites, seconds, progress=_forward_bound_progress
     )
-    keep = np.flatnonzero(~reduction.closed)
+    # Swaps from the relaxation's own sites often beat the greedy start, and
+    # a lower cost lets the same bound close more sites.
+    # NOTE: with p = 50 of the county's 381 sites the swaps end 0.2% above
+    # the optimum and only about 50 sites close, so HiGHS then needs 20 to
+    # 50 s; p up to 20 closes over 300 sites and solves in seconds.
+    best_sites, closed = reduction.best_sites, reduction.closed
+    improved = _pmedian_swap(costs, weights, list(reduction.bound_sites), problem.fixed)
+    with np.errstate(invalid="ignore"):
+        improved_cost = float(weights @ costs[:, improved].min(axis=1))
+    if improved_cost < reduction.best_cost:
+        best_sites, closed = improved, reduction.closed_against(improved_cost)
+    keep = np.flatnonzero(~closed)
     position = np.full(len(problem.sites), -1)
     position[keep] = np.arange(keep.size)
     reduced = replace(
@@ -1030,7 +1052,7 @@ def _pmedian_reduce(
         fixed=position[problem.fixed],
     )
     chosen = np.zeros(keep.size, dtype=bool)
-    chosen[position[reduction.best_sites]] = True
+    chosen[position[best_sites]] = True
     return reduced, keep, chosen
 
 
