@@ -10,7 +10,6 @@ returns a redirect), so a reload keeps every entry the server saved.
 from __future__ import annotations
 
 import logging
-from functools import wraps
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -234,28 +233,39 @@ def step_page(request: HttpRequest, plan_id: int, step: int) -> HttpResponse:
     try:
         _save(plan, step, request)
     except DomainError as error:
-        if step == REASON_STEP:
-            typed = [request.POST.get("reason_for_living", "")]
-        else:
-            typed = request.POST.getlist("entry")
-        context = _step_context(plan, step, texts=typed)
-        if isinstance(error, services.StepChanged) and is_htmx(request):
-            # Keep the form's old base, so later autosaves stop too until
-            # the team opens the merged page with Next or Back.
-            error = services.StepChanged(_(
-                "Step %(step)s was changed on another device, so this was not saved. Tap Next "
-                "or Back to see both versions.") % {"step": step}, error.stored)
-            context.pop("base", None)
-        elif isinstance(error, services.StepChanged):
-            # The page offers both phones' lines, based on the stored version.
-            context = _step_context(plan, step, texts=_merged_lines(error.stored, typed))
-        return _error_response(request, error, "safetyplan/step.html", context)
+        return _rejected_save(request, plan, step, error)
     if is_htmx(request):
         plan.refresh_from_db()
         return render(request, "safetyplan/_save_status.html", {
             "plan": plan, "saved": True, "step": step,
             "base": services.step_digest(services.step_texts(plan, step)),
         })
+    return _after_save(request, plan, step)
+
+
+def _rejected_save(request: HttpRequest, plan: SafetyPlan, step: int,
+                   error: DomainError) -> HttpResponse:
+    if step == REASON_STEP:
+        typed = [request.POST.get("reason_for_living", "")]
+    else:
+        typed = request.POST.getlist("entry")
+    context = _step_context(plan, step, texts=typed)
+    if isinstance(error, services.StepChanged) and is_htmx(request):
+        # Keep the form's old base, so later autosaves stop too until
+        # the team opens the merged page with Next or Back.
+        error = services.StepChanged(_(
+            "Step %(step)s was changed on another device, so this was not saved. Tap Next "
+            "or Back to see both versions.") % {"step": step}, error.stored)
+        context.pop("base", None)
+    elif isinstance(error, services.StepChanged):
+        # The page offers both phones' lines, based on the stored version.
+        context = _step_context(plan, step, texts=_merged_lines(error.stored, typed))
+    return _error_response(request, error, "safetyplan/step.html", context)
+
+
+def _after_save(request: HttpRequest, plan: SafetyPlan, step: int) -> HttpResponse:
+    """Redirect a plain POST by the button pressed: add a line, add a
+    suggestion, Back, Next or Finish."""
     go = request.POST.get("go", "next")
     if go == "add":
         try:
