@@ -27,8 +27,9 @@ Counts = Sequence[Sequence[int]]
 # (table index g, part index k, extended-grid position); the last part is the quarter.
 Key = tuple[int, int, Position]
 
-# A null-space component below this is zero (the equations have small
-# integer coefficients, so true components are far larger).
+# An entry of the reduced matrix below this is taken as zero. The
+# equations have coefficients 0, 1 and -1, so true non-zero entries are
+# ratios of small integers, far above it.
 TOLERANCE = 1e-9
 
 

@@ -122,6 +122,10 @@ class ReportRange:
 
         A period still in progress would be published again with more
         records later, and the two versions could be subtracted.
+
+        NOTE: a record entered or corrected after its period ended changes
+        that period too, and nothing stops a reader from subtracting the
+        versions before and after.
         """
         latest = last_complete_period_end(today, self.grouping)
         if self.end > latest:
