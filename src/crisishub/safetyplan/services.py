@@ -52,6 +52,8 @@ def staff_names(incident: Incident) -> str:
 @transaction.atomic
 def start_plan(incident: Incident, user) -> SafetyPlan:
     """Return the contact's current plan, creating version 1 if there is none."""
+    # NOTE: plans belong to a contact, so a person's later contact starts an
+    # empty plan even when an earlier contact of the same Person has one.
     existing = current_plan(incident.contact_id)
     if existing is not None:
         return existing
