@@ -687,8 +687,17 @@ def test_weights_sum_overflow(tmp_path):
     path = write(tmp_path / "w.csv", "p1,1e308\np2,1e308\n")
     with pytest.raises(CostFileError, match="weight values sum to more than the largest float"):
         read_weights(path, costs.points)
-    with pytest.raises(ValueError, match="weights sum to more than the largest float"):
+    with pytest.raises(ValueError, match="weights sum to inf, above 1e"):
         location.solve_mclp(costs.values, 1, 5.0, [1e308, 1e308])
+
+
+def test_pmedian_rejects_huge_weights():
+    costs = np.array([[1.0, 9.0], [9.0, 1.0]])
+    with pytest.raises(ValueError, match=r"weights sum to 1e\+308, above 1e\+15; scale them down"):
+        location.solve_pmedian(costs, 1, [1e308, 1.0])
+    with pytest.raises(ValueError, match="population sum to"):
+        location.solve_mclp(costs, 1, 5.0, population=[1e16, 1.0])
+    assert location.solve_pmedian(costs, 1, [1e12, 1.0]).sites == ("0",)
 
 
 def test_cli_population_file_error(capsys, cost_files, tmp_path):

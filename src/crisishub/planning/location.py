@@ -47,6 +47,12 @@ DEFAULT_TIME_LIMIT = 300.0
 HEURISTIC_SHARE = 0.25
 """Share of an MCLP or p-median time limit that the start heuristic may use."""
 
+MAX_WEIGHT_TOTAL = 1e15
+"""Largest sum of weights (or population) accepted. HiGHS treats objective
+coefficients of 1e20 or more as infinite, and a p-median coefficient is a
+weight times a cost, so larger weights make it return no solution.
+NOTE: weights under this bound with costs above about 1e5 can still reach it."""
+
 OPTIMAL = "Optimal"
 TIME_LIMIT = "Time limit reached"
 
@@ -404,10 +410,10 @@ def _check_vector(
         )
     with np.errstate(over="ignore"):
         total = float(array.sum())
-    if not math.isfinite(total):
+    if not total <= MAX_WEIGHT_TOTAL:
         raise ValueError(
-            f"{name} sum to more than the largest float ({sys.float_info.max:.3g}); "
-            "scale them down"
+            f"{name} sum to {total:.3g}, above {MAX_WEIGHT_TOTAL:.0e}; scale them "
+            "down, for example to thousands"
         )
     return array
 
