@@ -782,3 +782,12 @@ def test_mclp_reduced_cost_fixing_keeps_optimum(monkeypatch):
         assert result.objective == best
     assert fixed_counts
     assert max(fixed_counts) > 0
+
+
+def test_pmedian_direct_call_names_too_few_sites():
+    """Called from Python, p-median says which p would reach every point."""
+    inf = math.inf
+    costs = np.array([[inf, 5.0, inf], [1.0, 100.0, inf], [2.0, inf, 3.0]])
+
+    with pytest.raises(location.TooFewSitesError, match="at least 2"):
+        location.solve_pmedian(costs, 1)

@@ -914,8 +914,8 @@ def check_p_reaches_all(
 ) -> None:
     """Raise :class:`TooFewSitesError` when no ``p`` sites reach every point.
 
-    "Reach" means a finite cost. Call it before :func:`solve_pmedian`, which
-    otherwise reports only that HiGHS found the model infeasible.
+    "Reach" means a finite cost. :func:`solve_pmedian` and
+    :func:`solve_pcenter` run the same check before they solve.
     """
     problem = _prepare(costs, None, None, fixed_sites)
     _check_reachable(problem)
@@ -1082,6 +1082,7 @@ def solve_pmedian(
     p = _check_p(p, sites, "candidate sites")
     _check_fixed_count(problem, p)
     _check_reachable(problem)
+    _check_p_reaches_all(problem, p, HEURISTIC_SHARE * time_limit)
     full = problem
     problem, kept_sites, best_known = _pmedian_reduce(full, p, HEURISTIC_SHARE * time_limit)
     sites = problem.costs.shape[1]
