@@ -46,6 +46,16 @@ def make_user(username: str, role: str | None):
 
 
 @pytest.fixture
+def user_factory(db):
+    """Return ``make_user``, for tests that need more users than the personas.
+
+    Test modules cannot import it from ``conftest``: in a whole-suite run that
+    name may resolve to ``tests/browser/conftest.py``.
+    """
+    return make_user
+
+
+@pytest.fixture
 def personas(db):
     """One user per role plus an outsider with no role."""
     users = {role: make_user(role, role) for role in roles.ROLES}

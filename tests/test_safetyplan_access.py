@@ -9,7 +9,6 @@ from crisishub.core.models import Team, TeamMember
 from crisishub.core.services.dispatch import do_assign_team
 from crisishub.safetyplan import services
 from crisishub.safetyplan.models import SafetyPlan, Step
-from conftest import make_user
 
 
 @pytest.fixture
@@ -20,8 +19,8 @@ def member(personas, fleet):
 
 
 @pytest.fixture
-def other_member(fleet):
-    user = make_user("other-team", "team_member")
+def other_member(fleet, user_factory):
+    user = user_factory("other-team", "team_member")
     team = Team.objects.get(name="CWRT-2")
     team.members.filter(role="counselor").update(user=user)
     return user
@@ -66,9 +65,9 @@ ALLOWED = {
 
 
 @pytest.mark.parametrize("persona", sorted(ALLOWED))
-def test_read_pages_by_persona(client, personas, plan, other_member, persona):
+def test_read_pages_by_persona(client, personas, plan, other_member, user_factory, persona):
     if persona == "other_counselor":
-        user = make_user("other-counselor", "call_counselor")
+        user = user_factory("other-counselor", "call_counselor")
     elif persona == "other_member":
         user = other_member
     else:
