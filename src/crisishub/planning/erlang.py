@@ -405,17 +405,26 @@ def _search(load, aht, goal, patience) -> dict[str, np.ndarray]:
     width = 1 if erlang_a else SEARCH_WIDTH
     index = busy
     while index.size:
-        counts = agents[index][:, None] + np.arange(width)
+        # Plain views while every interval is pending (the usual first step),
+        # because fancy indexing copies.
+        every = index.size == load.size
+        pending_load = load if every else load[index]
+        counts = (agents if every else agents[index])[:, None] + np.arange(width)
         blocked = np.empty(counts.shape)
-        blocked[:, 0] = blocking[index]
+        blocked[:, 0] = blocking if every else blocking[index]
         for column in range(1, width):
-            offered = load[index] * blocked[:, column - 1]
+            offered = pending_load * blocked[:, column - 1]
             blocked[:, column] = offered / (counts[:, column] + offered)
         if erlang_a:
             ok = _meets(metrics_at(index, counts[:, 0], blocked[:, 0]), goal)[:, None]
         else:
             ok = _meets_c(
-                counts, load[index, None], aht[index, None], target[index, None], blocked, goal
+                counts,
+                pending_load[:, None],
+                (aht if every else aht[index])[:, None],
+                float(goal.target_time),
+                blocked,
+                goal,
             )
         done = ok.any(axis=1)
         first = ok.argmax(axis=1)[done]
