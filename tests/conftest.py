@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.utils import translation
 
 from crisishub.core import roles
 
@@ -43,6 +44,18 @@ def make_user(username: str, role: str | None):
         roles.ensure_role_groups()
         user.groups.add(Group.objects.get(name=role))
     return user
+
+
+@pytest.fixture(autouse=True)
+def reset_language():
+    """Restore the default language after each test.
+
+    LocaleMiddleware activates a request's language for the whole thread, so
+    a test whose last request was in Spanish would leave later tests in
+    Spanish.
+    """
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture
