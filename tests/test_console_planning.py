@@ -349,3 +349,14 @@ def test_profile_rejects_huge_weekly_calls(analyst):
     assert "data-weekly-calls" not in html
     response = analyst.get("/planning/profile/heatmap.png", query)
     assert response.status_code == 400
+
+
+def test_placement_map_zoom_titles_in_spanish(analyst):
+    query = {
+        "model": "pmedian", "p": "3", "busy_fraction": "0.3",
+        "weights": "population", "candidates": "facilities",
+    }
+    html = analyst.get("/planning/placement/", query, HTTP_ACCEPT_LANGUAGE="es").content.decode()
+
+    assert 'zoomInTitle: "Acercar"' in html
+    assert 'zoomOutTitle: "Alejar"' in html

@@ -245,3 +245,13 @@ def test_timed_out_notice_in_spanish(team_client):
     page = team_client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="es")
 
     assert "Su sesión terminó tras un periodo sin actividad." in page.content.decode()
+
+
+def test_signed_in_user_skips_sign_in_form(team_client):
+    """Opening the sign-in page while signed in goes to the user's screen."""
+    response = team_client.get("/accounts/login/")
+
+    assert response.status_code == 302
+    landing = team_client.get(response["Location"], follow=True)
+    assert landing.status_code == 200
+    assert b'name="password"' not in landing.content

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from django.utils import translation
 
 import crisishub
 
@@ -313,3 +314,10 @@ def test_map_control_titles_in_spanish(counselor, client, personas):
     for page in (contact_page, board):
         assert '"zoom_in_title": "Acercar"' in page
         assert '"zoom_out_title": "Alejar"' in page
+
+
+def test_report_all_areas_row_in_spanish():
+    from crisishub.reports import output
+
+    with translation.override("es"):
+        assert output.pgettext("areas", "All") == "Todas"

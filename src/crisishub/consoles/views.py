@@ -65,7 +65,12 @@ def _set_sign_in_state(response: HttpResponse, state: str) -> None:
 
 class SignInView(LoginView):
     """Sign-in page that shows the "session ended" notice only after a
-    session timed out or the user signed out, never on a first visit."""
+    session timed out or the user signed out, never on a first visit.
+
+    A user who is already signed in goes to their own screen instead.
+    """
+
+    redirect_authenticated_user = True
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -11,7 +11,7 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
-from django.utils.translation import gettext as gettext_now
+from django.utils.translation import pgettext
 from django.utils.translation import gettext_lazy as _
 
 from crisishub.reports.queries import CountTable, MedianTable, Report, area_labels
@@ -69,7 +69,7 @@ def count_table_rows(table: CountTable, report: Report) -> list[dict[str, Any]]:
             if i < rows:
                 area, cells, total = areas[i], result.cells[i], result.row_totals[i]
             else:
-                area, cells, total = gettext_now("All"), result.column_totals, result.grand_total
+                area, cells, total = pgettext("areas", "All"), result.column_totals, result.grand_total
             found.append({
                 "period": label,
                 "area": area,
@@ -86,7 +86,7 @@ def median_table_rows(table: MedianTable, report: Report) -> list[dict[str, Any]
     found = []
     for period in table.periods:
         label = report.period_label(period.first)
-        named = [*zip(areas, period.values), (gettext_now("All"), period.total)]
+        named = [*zip(areas, period.values), (pgettext("areas", "All"), period.total)]
         for n, (area, values) in enumerate(named):
             cells = []
             for median, count in values:
