@@ -785,7 +785,7 @@ def test_mclp_reduced_cost_fixing_keeps_optimum(monkeypatch):
 
 
 def test_pmedian_direct_call_names_too_few_sites():
-    """Called from Python, p-median says which p would reach every point."""
+    """Called from Python, p-median names the p that would reach every point."""
     inf = math.inf
     costs = np.array([[inf, 5.0, inf], [1.0, 100.0, inf], [2.0, inf, 3.0]])
 

@@ -31,8 +31,8 @@ _SQLITE_TRIGGERS = {
         END
     """,
     # INSERT OR REPLACE deletes the row it collides with, and SQLite fires
-    # no DELETE trigger for that unless recursive triggers are on, so an
-    # insert that would collide with an entry's id or prev_hash is rejected
+    # no DELETE trigger for that unless recursive triggers are on. So an
+    # insert that collides with an entry's id or prev_hash is rejected
     # before SQLite resolves the conflict.
     "audit_entry_reject_replace": f"""
         CREATE TRIGGER IF NOT EXISTS audit_entry_reject_replace

@@ -286,11 +286,6 @@ def _solve(args: argparse.Namespace, instance: Instance) -> location.PlacementRe
             **common,
         ),
     }
-    if args.model == "pmedian":
-        # solve_pmedian itself only reports an infeasible model.
-        location.check_p_reaches_all(
-            instance.costs, args.p, fixed_sites=fixed, time_limit=args.time_limit
-        )
     result = solvers[args.model]()
     log.info(
         "placement %s: status %s, objective %g, %.2f s",

@@ -376,12 +376,12 @@ SEARCH_WIDTH = 4
 def _search(load, aht, goal, patience) -> dict[str, np.ndarray]:
     """Walk every interval up from its lower bound, all intervals at once.
 
-    Each step evaluates the pending intervals at their current agent count
-    and advances the others by one with the Erlang B recursion, so the
-    number of steps is the largest distance from a lower bound to the
-    answer, not the largest answer. The steps keep only each interval's
-    answer and its blocking probability, and the metrics are computed once
-    at the end from those.
+    Each step evaluates the pending intervals at the next few agent counts
+    (``SEARCH_WIDTH`` for Erlang C, one for Erlang A) and advances the others
+    past them with the Erlang B recursion, so the number of steps follows the
+    largest distance from a lower bound to the minimum, not the largest
+    minimum. The steps keep only each interval's minimum count and its
+    blocking probability, and the metrics are computed once at the end.
     """
     erlang_a = patience is not None
     agents = _lower_bound(load, goal, erlang_a)
